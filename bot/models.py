@@ -141,10 +141,16 @@ class PaperRecord:
     comments: str | None = None
 
 
-def paper_key(arxiv_id: str | None, doi: str | None, title_norm: str) -> str:
-    """The dedup key: arXiv id without version, else DOI, else the normal title."""
+def paper_key(
+    arxiv_id: str | None, doi: str | None, title_norm: str, year: int | None = None
+) -> str:
+    """The dedup key: arXiv id without version, else DOI, else the normal title.
+
+    A title key carries the year when known: one author's yearly report with
+    the same title in 2025 and 2026 is two papers.
+    """
     if arxiv_id:
         return f"arxiv:{arxiv_id}"
     if doi:
         return f"doi:{doi.lower()}"
-    return f"title:{title_norm}"
+    return f"title:{year or ''}:{title_norm}"

@@ -1,0 +1,245 @@
+"""The ``scholar-digest`` command line: ingest, digest, demo, status, run."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot import __version__
+from bot.cli.output import progress, setup_logging
+from bot.config import Settings, load_settings
+from bot.errors import ScholarDigestError
+from bot.intake.files import RawMessage, iter_raw_messages
+from bot.intake.pipeline import IngestResult, Outcome
+from bot.jobs import IngestTally, ingest_all, limits_from, make_digest
+from bot.rules.settings import load_digest_settings
+from bot.samples import sample_inbox
+from bot.store import open_store
+from bot.store.status import read_status
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Context:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+
+def _settings(ctx: click.Context) -> Settings:
+    state = ctx.find_object(_Context)
+    assert state is not None
+    return state.settings
+
+
+@click.group(
+    epilog="Example:\n\n  scholar-digest ingest --from ~/Mail/alerts.mbox"
+    " && scholar-digest digest --out ./today",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.option("-v", "--verbose", is_flag=True, help="Log wire detail (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")
+@click.version_option(__version__, prog_name="scholar-digest")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """Turn Google Scholar alerts and arXiv listings into one daily digest.
+
+    Settings come from SCHOLAR_DIGEST_* environment variables (or a .env
+    file); the digest's shape comes from the rule files in ./rules.
+    """
+    settings = load_settings()
+    level = "DEBUG" if verbose else "WARNING" if quiet else settings.log_level
+    setup_logging(level)
+    ctx.obj = _Context(settings)
+
+
+@cli.command(
+    epilog="Examples:\n\n  scholar-digest ingest --from alert.eml\n\n"
+    "  scholar-digest ingest --from ~/Maildir/.Scholar --from old-alerts.mbox"
+)
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    required=True,
+    type=click.Path(path_type=Path),
+    help="An .eml file, a folder of .eml files, an mbox file or a Maildir "
+    "(repeatable).",
+)
+@click.pass_context
+def ingest(ctx: click.Context, sources: Sequence[Path]) -> None:
+    """Read alert emails from files into the store.
+
+    Each message goes through the same function the IMAP listener uses.
+    Messages already stored are recognised and change nothing; a message
+    that cannot be parsed is recorded and does not stop the others.
+    """
+    settings = _settings(ctx)
+    conn = open_store(settings.store_path)
+    try:
+        messages = [m for source in sources for m in iter_raw_messages(source)]
+        tally = _ingest_with_progress(conn, messages, settings)
+    finally:
+        conn.close()
+    click.echo(_tally_line(tally))
+
+
+@cli.command(
+    epilog="Examples:\n\n  scholar-digest digest --out ./digest\n\n"
+    "  scholar-digest digest --dry-run --out /tmp/preview"
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("digest"),
+    show_default=True,
+    help="Folder for digest.md, digest.html, digest.txt and digest.json.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Write a preview; mark no paper as delivered."
+)
+@click.pass_context
+def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
+    """Write the digest of every paper not yet in an earlier digest.
+
+    A written digest counts as delivered: the next one starts after its
+    papers. With --dry-run nothing is marked.
+    """
+    settings = _settings(ctx)
+    digest_settings = load_digest_settings(settings.rules_dir)
+    conn = open_store(settings.store_path)
+    try:
+        run = make_digest(conn, out_dir, digest_settings, dry_run=dry_run)
+    finally:
+        conn.close()
+    verb = "previewed" if dry_run else "wrote"
+    click.echo(f"{verb} a digest of {run.digest.paper_count} paper(s):")
+    for path in run.written.paths:
+        click.echo(f"  {path}")
+
+
+@cli.command(
+    epilog="Example:\n\n  scholar-digest demo --out ./digest-demo && "
+    "open digest-demo/digest.html"
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("digest-demo"),
+    show_default=True,
+    help="Folder the demo digest is written to.",
+)
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path) -> None:
+    """Run the whole job on the bundled sample inbox: no network, no key.
+
+    The samples are ingested into a temporary store (your data folder is
+    not touched) and the four digest files are written to --out.
+    """
+    settings = _settings(ctx)
+    digest_settings = load_digest_settings(settings.rules_dir)
+    with tempfile.TemporaryDirectory(prefix="scholar-digest-demo-") as temp:
+        store_path = Path(temp) / "demo.sqlite3"
+        conn = open_store(store_path)
+        try:
+            messages = list(sample_inbox())
+            tally = _ingest_with_progress(conn, messages, settings)
+            run = make_digest(conn, out_dir, digest_settings)
+        finally:
+            conn.close()
+    click.echo(_tally_line(tally))
+    click.echo(f"wrote a digest of {run.digest.paper_count} paper(s):")
+    for path in run.written.paths:
+        click.echo(f"  {path}")
+
+
+@cli.command(epilog="Example:\n\n  SCHOLAR_DIGEST_DATA_DIR=/srv/digest scholar-digest status")
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Show messages seen, papers pending, failures and the last digest."""
+    settings = _settings(ctx)
+    if not settings.store_path.exists():
+        click.echo(f"no store yet at {settings.store_path}: run `scholar-digest ingest`")
+        return
+    conn = open_store(settings.store_path)
+    try:
+        report = read_status(conn)
+    finally:
+        conn.close()
+    seen = sum(report.messages_by_status.values())
+    parts = ", ".join(f"{n} {s}" for s, n in sorted(report.messages_by_status.items()))
+    click.echo(f"store:          {settings.store_path}")
+    click.echo(f"messages seen:  {seen}" + (f" ({parts})" if parts else ""))
+    click.echo(f"papers:         {report.papers_total} ({report.papers_pending} pending)")
+    last = (
+        f"{report.last_digest_at} ({report.last_digest_papers} paper(s))"
+        if report.last_digest_at
+        else "none yet"
+    )
+    click.echo(f"last digest:    {last}")
+    if report.failures:
+        click.echo("failures:")
+        for failure in report.failures:
+            click.echo(
+                f"  {failure.status} after {failure.attempts} attempt(s): "
+                f"{failure.message_id or '(no Message-ID)'} from {failure.origin}: "
+                f"{failure.error}"
+            )
+
+
+@cli.command(epilog="Example:\n\n  scholar-digest run")
+def run() -> None:
+    """Watch the mailbox over IMAP and send the daily digest (not built yet).
+
+    Until the listener lands, use `ingest` and `digest` from cron.
+    """
+    raise ScholarDigestError(
+        "the IMAP listener is not built yet; use `scholar-digest ingest` and "
+        "`scholar-digest digest` meanwhile"
+    )
+
+
+def _ingest_with_progress(
+    conn: Any, messages: list[RawMessage], settings: Settings
+) -> IngestTally:
+    with progress("ingesting", total=len(messages)) as bar:
+
+        def advance(_: IngestResult) -> None:
+            bar.advance()
+
+        return ingest_all(conn, messages, limits_from(settings), on_result=advance)
+
+
+def _tally_line(tally: IngestTally) -> str:
+    counts = ", ".join(
+        f"{tally.outcomes[outcome]} {outcome.value}"
+        for outcome in Outcome
+        if tally.outcomes[outcome]
+    )
+    return (
+        f"ingested {tally.messages} message(s) ({counts or 'none'}): "
+        f"{tally.papers_found} paper(s) found, {tally.papers_new} new"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point: errors become one line on stderr and exit status 1."""
+    try:
+        cli.main(args=argv, prog_name="scholar-digest", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("scholar-digest: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ScholarDigestError as exc:
+        click.echo(f"scholar-digest: error: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,141 @@
+"""The bot's jobs, shared by the CLI and the daemon: ingest messages, make a digest."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.compose.build import build_digest
+from bot.compose.model import Digest
+from bot.config import Settings
+from bot.deliver.files import WrittenDigest, write_digest_files
+from bot.intake.files import RawMessage
+from bot.intake.pipeline import IngestLimits, IngestResult, Outcome, ingest_message
+from bot.rules.settings import DigestSettings
+from bot.store.db import transaction
+from bot.store.digests import DigestPlacement, record_digest
+from bot.store.papers import pending_papers
+from bot.summarize.base import Summarizer
+from bot.summarize.extractive import ExtractiveSummarizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestTally:
+    """Counts over an ingest run."""
+
+    outcomes: Counter[Outcome] = field(default_factory=Counter)
+    papers_found: int = 0
+    papers_new: int = 0
+
+    def add(self, result: IngestResult) -> None:
+        """Count one message's result."""
+        self.outcomes[result.outcome] += 1
+        self.papers_found += result.papers_found
+        self.papers_new += result.papers_new
+
+    @property
+    def messages(self) -> int:
+        """How many messages were looked at."""
+        return sum(self.outcomes.values())
+
+
+def limits_from(settings: Settings) -> IngestLimits:
+    """The intake limits the settings ask for."""
+    return IngestLimits(
+        max_message_bytes=settings.max_message_bytes,
+        max_attempts=settings.max_attempts,
+        quarantine_dir=settings.quarantine_dir,
+    )
+
+
+def ingest_all(
+    conn: sqlite3.Connection,
+    messages: Iterable[RawMessage],
+    limits: IngestLimits,
+    *,
+    on_result: Callable[[IngestResult], None] | None = None,
+) -> IngestTally:
+    """Feed every message to :func:`ingest_message`; one failure stops nothing."""
+    tally = IngestTally()
+    for message in messages:
+        result = ingest_message(conn, message.raw, origin=message.origin, limits=limits)
+        tally.add(result)
+        if on_result is not None:
+            on_result(result)
+    return tally
+
+
+def default_summarizer() -> Summarizer:
+    """The offline extractive summarizer: no model, no key, no network."""
+    return ExtractiveSummarizer()
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """What ``make_digest`` produced."""
+
+    digest: Digest
+    written: WrittenDigest
+    recorded_as: int | None
+
+
+def make_digest(
+    conn: sqlite3.Connection,
+    out_dir: Path,
+    digest_settings: DigestSettings,
+    *,
+    summarizer: Summarizer | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> DigestRun:
+    """Write the digest of every pending paper and, unless a dry run, record it.
+
+    The files are written before the digest is recorded: a crash in between
+    leaves the papers pending, so they go out again rather than never.
+    """
+    papers = pending_papers(conn)
+    summarizer = summarizer or default_summarizer()
+    summaries = summarizer.summarize_all(
+        [paper.record for paper in papers], digest_settings.language
+    )
+    notes = [] if papers else ["No new papers arrived since the last digest."]
+    if dry_run:
+        notes.insert(0, "Preview: these papers are not marked as delivered.")
+    digest = build_digest(
+        papers,
+        summaries,
+        title=digest_settings.title,
+        generated_at=now or datetime.now(UTC),
+        language=digest_settings.language,
+        notes=notes,
+    )
+    written = write_digest_files(
+        digest, out_dir, html_max_bytes=digest_settings.html_max_bytes
+    )
+    if dry_run or not papers:
+        return DigestRun(digest, written, None)
+
+    row_ids = {paper.record.key: paper.row_id for paper in papers}
+    placements = [
+        DigestPlacement(row_ids[entry.paper.key], section.name, entry.number)
+        for section in digest.sections
+        for entry in section.entries
+    ]
+    with transaction(conn):
+        digest_id = record_digest(
+            conn,
+            created_at=digest.generated_at,
+            status="written",
+            out_dir=str(out_dir),
+            placements=placements,
+        )
+    log.info("digest %d recorded: %d paper(s) delivered", digest_id, len(placements))
+    return DigestRun(digest, written, digest_id)
+

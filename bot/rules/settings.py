@@ -1,0 +1,111 @@
+"""The ``[settings]`` table of the rule files: how the digest as a whole looks."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.errors import RulesError
+
+log = logging.getLogger(__name__)
+
+# ISO 639-1 codes summaries can be asked in; the extractive summarizer keeps
+# the paper's own language, an LLM summarizer writes in this one.
+LANGUAGES = frozenset(
+    "ar bn cs da de el en es fa fi fr he hi hu id it ja ko nl no pl pt ro ru sv "
+    "th tr uk vi zh".split()
+)
+
+
+@dataclass(frozen=True)
+class DigestSettings:
+    """Settings of the digest as a whole; defaults when no rule file sets them."""
+
+    title: str = "Scholar digest"
+    language: str = "en"
+    html_max_bytes: int = 95_000
+
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
+_KEYS = {"title": str, "language": str, "html_max_bytes": int}
+
+
+def load_digest_settings(rules_dir: Path) -> DigestSettings:
+    """Read ``[settings]`` from every ``*.toml`` in ``rules_dir``, in name order.
+
+    Later files override earlier ones key by key. A missing folder means the
+    defaults. Any problem raises :class:`RulesError` naming file and line.
+    """
+    values: dict[str, Any] = {}
+    if not rules_dir.is_dir():
+        log.debug("no rules folder at %s; using defaults", rules_dir)
+        return DigestSettings()
+    for path in sorted(rules_dir.glob("*.toml")):
+        values.update(_settings_in(path))
+    return DigestSettings(**values)
+
+
+def _settings_in(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RulesError(str(path), f"cannot read: {exc}") from exc
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # Python 3.11's tomllib puts the position only in the message text.
+        found = _TOML_POSITION.search(str(exc))
+        line = int(found.group(1)) if found else None
+        problem = _TOML_POSITION.sub("", str(exc)).strip()
+        raise RulesError(str(path), f"not valid TOML: {problem}", line) from exc
+
+    table = document.get("settings", {})
+    if not isinstance(table, dict):
+        raise RulesError(str(path), "[settings] must be a table", _line_of(text, "settings"))
+    checked: dict[str, Any] = {}
+    for key, value in table.items():
+        line = _line_of(text, key)
+        expected = _KEYS.get(key)
+        if expected is None:
+            near = difflib.get_close_matches(key, list(_KEYS), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise RulesError(str(path), f"unknown setting {key!r}{hint}", line)
+        if not isinstance(value, expected) or isinstance(value, bool):
+            raise RulesError(
+                str(path), f"{key} must be a {expected.__name__}, not {value!r}", line
+            )
+        checked[key] = value
+    _check_values(path, text, checked)
+    return checked
+
+
+def _check_values(path: Path, text: str, values: dict[str, Any]) -> None:
+    language = values.get("language")
+    if language is not None and language not in LANGUAGES:
+        near = difflib.get_close_matches(language, sorted(LANGUAGES), n=1)
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        raise RulesError(
+            str(path),
+            f"unknown language {language!r}: use an ISO 639-1 code{hint}",
+            _line_of(text, "language"),
+        )
+    size = values.get("html_max_bytes")
+    if size is not None and not 20_000 <= size <= 10_000_000:
+        raise RulesError(
+            str(path),
+            "html_max_bytes must be between 20000 and 10000000",
+            _line_of(text, "html_max_bytes"),
+        )
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*\[?{re.escape(key)}\]?\s*(=|$)")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
