@@ -151,7 +151,9 @@ class _Env:
         try:
             value = int(raw.replace("_", ""))
         except ValueError:
-            raise ConfigError(PREFIX + name, f"expected a whole number, got {raw!r}")
+            raise ConfigError(
+                PREFIX + name, f"expected a whole number, got {raw!r}"
+            ) from None
         if value < minimum or (maximum is not None and value > maximum):
             limit = f"from {minimum}" + (f" to {maximum}" if maximum else " up")
             raise ConfigError(PREFIX + name, f"{value} is out of range ({limit})")
@@ -164,7 +166,9 @@ class _Env:
         try:
             value = float(raw)
         except ValueError:
-            raise ConfigError(PREFIX + name, f"expected a number, got {raw!r}")
+            raise ConfigError(
+                PREFIX + name, f"expected a number, got {raw!r}"
+            ) from None
         if value < 0:
             raise ConfigError(PREFIX + name, "must not be negative")
         return value

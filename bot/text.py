@@ -12,7 +12,30 @@ _INVISIBLE = re.compile(
     "[\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
 )
 _SPACES = re.compile(r"\s+")
-_TEX_ACCENT = re.compile(r"\\[`'^\"~=.uvHckrb]\s*\{?([A-Za-z])\}?")
+_TEX_LETTER = {"i": "ı", "j": "ȷ", "o": "ø", "O": "Ø", "ss": "ß", "l": "ł", "L": "Ł"}
+_TEX_LETTER_COMMAND = re.compile(r"\\(ss|[ijoOlL])(?![A-Za-z])\s*")
+# A letter command (`\\c`, `\\v` ...) needs a brace or a space after it, so
+# `\\cite` is not read as a cedilla on "i".
+_TEX_ACCENT = re.compile(
+    r"\\(?:([`'^\"~=.])\s*|([uvHckrb])(?:\s+|(?=\{)))"
+    r"(?:\{\s*([A-Za-zıȷ])\s*\}|([A-Za-zıȷ]))"
+)
+# TeX accent commands and the combining marks they stand for.
+_TEX_MARKS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "k": "\u0328",
+    "r": "\u030a",
+}
 _TEX_COMMAND = re.compile(r"\\[A-Za-z]+\s*")
 _TEX_MATH = re.compile(r"(?<!\\)\$([^$]*)\$")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -36,15 +59,19 @@ def strip_ellipsis(value: str) -> tuple[str, bool]:
 
 def strip_tex(value: str) -> str:
     """Turn TeX in titles into plain text: accents, math delimiters, commands."""
-    value = _TEX_ACCENT.sub(lambda m: _accented(m.group(0), m.group(1)), value)
+    # Dotless i and friends first, so `\\'{\\i}` becomes an accented i.
+    value = _TEX_LETTER_COMMAND.sub(lambda m: _TEX_LETTER[m.group(1)], value)
+    value = _TEX_ACCENT.sub(
+        lambda m: _accented(m.group(1) or m.group(2), m.group(3) or m.group(4)), value
+    )
     value = _TEX_MATH.sub(lambda m: m.group(1), value)
     value = _TEX_COMMAND.sub("", value)
     return value.replace("{", "").replace("}", "").replace("_", "").replace("^", "")
 
 
 def _accented(command: str, letter: str) -> str:
-    marks = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303"}
-    mark = marks.get(command[1])
+    mark = _TEX_MARKS.get(command)
+    letter = {"ı": "i", "ȷ": "j"}.get(letter, letter) if mark else letter
     if mark is None:
         return letter
     return unicodedata.normalize("NFC", letter + mark)

@@ -24,7 +24,9 @@ def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
     env_file.write_text(
         "SCHOLAR_DIGEST_DATA_DIR=/from/file\nSCHOLAR_DIGEST_OFFLINE=1\n"
     )
-    settings = load_settings({"SCHOLAR_DIGEST_DATA_DIR": "/from/env"}, env_file=env_file)
+    settings = load_settings(
+        {"SCHOLAR_DIGEST_DATA_DIR": "/from/env"}, env_file=env_file
+    )
     assert settings.data_dir == Path("/from/env")
     assert settings.offline is True
 
@@ -67,7 +69,9 @@ def test_missing_rules_folder_means_defaults(tmp_path: Path) -> None:
 
 
 def test_later_rule_files_override_earlier_ones(tmp_path: Path) -> None:
-    (tmp_path / "10-base.toml").write_text('[settings]\ntitle = "Base"\nlanguage = "zh"\n')
+    (tmp_path / "10-base.toml").write_text(
+        '[settings]\ntitle = "Base"\nlanguage = "zh"\n'
+    )
     (tmp_path / "20-mine.toml").write_text('[settings]\ntitle = "Mine"\n')
     settings = load_digest_settings(tmp_path)
     assert (settings.title, settings.language) == ("Mine", "zh")
@@ -91,7 +95,7 @@ def test_invalid_toml_reports_the_line(tmp_path: Path) -> None:
 
 
 def test_wrong_type_and_unknown_language_are_refused(tmp_path: Path) -> None:
-    (tmp_path / "a.toml").write_text("[settings]\nhtml_max_bytes = \"big\"\n")
+    (tmp_path / "a.toml").write_text('[settings]\nhtml_max_bytes = "big"\n')
     with pytest.raises(RulesError, match="must be a int"):
         load_digest_settings(tmp_path)
     (tmp_path / "a.toml").write_text('[settings]\nlanguage = "english"\n')

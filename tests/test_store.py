@@ -30,11 +30,6 @@ def make_record(title: str, **fields: object) -> PaperRecord:
     return PaperRecord(key=key, title=title, title_norm=norm, **fields)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def conn(tmp_path: Path) -> sqlite3.Connection:
-    return open_store(tmp_path / "store.sqlite3")
-
-
 def test_store_uses_wal_full_sync_and_a_busy_timeout(conn: sqlite3.Connection) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
@@ -52,9 +47,7 @@ def test_every_migration_is_recorded_once(tmp_path: Path) -> None:
 def test_store_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     conn = open_store(path)
-    conn.execute(
-        "INSERT INTO schema_migrations VALUES (999, 'from the future', 'now')"
-    )
+    conn.execute("INSERT INTO schema_migrations VALUES (999, 'from the future', 'now')")
     conn.close()
     with pytest.raises(MigrationError, match="newer"):
         open_store(path)
@@ -162,7 +155,9 @@ def test_snippet_is_replaced_by_a_listing_abstract_not_the_reverse(
     with transaction(conn):
         upsert_paper(conn, listed)
         upsert_paper(conn, snippet)
-    row = conn.execute("SELECT abstract, abstract_source, snippet FROM papers").fetchone()
+    row = conn.execute(
+        "SELECT abstract, abstract_source, snippet FROM papers"
+    ).fetchone()
     assert row["abstract"] == "The whole abstract."
     assert row["abstract_source"] == "arxiv_listing"
     assert row["snippet"] == "Three lines …"

@@ -81,9 +81,10 @@ def ingest(ctx: click.Context, sources: Sequence[Path]) -> None:
     that cannot be parsed is recorded and does not stop the others.
     """
     settings = _settings(ctx)
+    # Read every path first: a typo in the last --from fails before any work.
+    messages = [m for source in sources for m in iter_raw_messages(source)]
     conn = open_store(settings.store_path)
     try:
-        messages = [m for source in sources for m in iter_raw_messages(source)]
         tally = _ingest_with_progress(conn, messages, settings)
     finally:
         conn.close()
@@ -161,13 +162,17 @@ def demo(ctx: click.Context, out_dir: Path) -> None:
         click.echo(f"  {path}")
 
 
-@cli.command(epilog="Example:\n\n  SCHOLAR_DIGEST_DATA_DIR=/srv/digest scholar-digest status")
+@cli.command(
+    epilog="Example:\n\n  SCHOLAR_DIGEST_DATA_DIR=/srv/digest scholar-digest status"
+)
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Show messages seen, papers pending, failures and the last digest."""
     settings = _settings(ctx)
     if not settings.store_path.exists():
-        click.echo(f"no store yet at {settings.store_path}: run `scholar-digest ingest`")
+        click.echo(
+            f"no store yet at {settings.store_path}: run `scholar-digest ingest`"
+        )
         return
     conn = open_store(settings.store_path)
     try:
@@ -178,7 +183,9 @@ def status(ctx: click.Context) -> None:
     parts = ", ".join(f"{n} {s}" for s, n in sorted(report.messages_by_status.items()))
     click.echo(f"store:          {settings.store_path}")
     click.echo(f"messages seen:  {seen}" + (f" ({parts})" if parts else ""))
-    click.echo(f"papers:         {report.papers_total} ({report.papers_pending} pending)")
+    click.echo(
+        f"papers:         {report.papers_total} ({report.papers_pending} pending)"
+    )
     last = (
         f"{report.last_digest_at} ({report.last_digest_papers} paper(s))"
         if report.last_digest_at

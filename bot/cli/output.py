@@ -9,7 +9,13 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+)
 
 stderr_console = Console(stderr=True)
 
@@ -40,7 +46,7 @@ def setup_logging(level: str) -> None:
 class ProgressReporter:
     """Advances a bar when interactive; does nothing under cron or in Docker."""
 
-    def __init__(self, progress: Progress | None, task: int | None) -> None:
+    def __init__(self, progress: Progress | None, task: TaskID | None) -> None:
         self._progress = progress
         self._task = task
 

@@ -99,7 +99,9 @@ def ingest_message(
                 error=parsed.skip_reason,
             )
         log.info("skipped message %s: %s", parsed.message_id, parsed.skip_reason)
-        return IngestResult(Outcome.SKIPPED, parsed.message_id, detail=parsed.skip_reason)
+        return IngestResult(
+            Outcome.SKIPPED, parsed.message_id, detail=parsed.skip_reason
+        )
 
     return _store(conn, parsed, digest, origin)
 
@@ -123,7 +125,9 @@ def _store(
             alert = parsed_alert.alert
             alert_key = alert.message_id or f"{parsed.message_id or digest}#{index}"
             for problem in parsed_alert.problems:
-                log.warning("message %s, alert %r: %s", parsed.message_id, alert.name, problem)
+                log.warning(
+                    "message %s, alert %r: %s", parsed.message_id, alert.name, problem
+                )
             for ref in parsed_alert.papers:
                 link = resolve_link(ref.link)
                 record = record_from_ref(ref, link, alert)

@@ -17,8 +17,38 @@ log = logging.getLogger(__name__)
 # ISO 639-1 codes summaries can be asked in; the extractive summarizer keeps
 # the paper's own language, an LLM summarizer writes in this one.
 LANGUAGES = frozenset(
-    "ar bn cs da de el en es fa fi fr he hi hu id it ja ko nl no pl pt ro ru sv "
-    "th tr uk vi zh".split()
+    {
+        "ar",
+        "bn",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "fa",
+        "fi",
+        "fr",
+        "he",
+        "hi",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "nl",
+        "no",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sv",
+        "th",
+        "tr",
+        "uk",
+        "vi",
+        "zh",
+    }
 )
 
 
@@ -66,7 +96,9 @@ def _settings_in(path: Path) -> dict[str, Any]:
 
     table = document.get("settings", {})
     if not isinstance(table, dict):
-        raise RulesError(str(path), "[settings] must be a table", _line_of(text, "settings"))
+        raise RulesError(
+            str(path), "[settings] must be a table", _line_of(text, "settings")
+        )
     checked: dict[str, Any] = {}
     for key, value in table.items():
         line = _line_of(text, key)

@@ -128,9 +128,7 @@ def _stored(conn: sqlite3.Connection, row: sqlite3.Row) -> StoredPaper:
 def _find_same_paper(
     conn: sqlite3.Connection, incoming: PaperRecord
 ) -> tuple[int | None, PaperRecord | None]:
-    row = conn.execute(
-        "SELECT * FROM papers WHERE key = ?", (incoming.key,)
-    ).fetchone()
+    row = conn.execute("SELECT * FROM papers WHERE key = ?", (incoming.key,)).fetchone()
     if row is not None:
         return int(row["id"]), _record(row)
     if not incoming.title_norm:
@@ -163,7 +161,9 @@ def _key_strength(key: str) -> int:
     return {"arxiv": 3, "doi": 2}.get(key.split(":", 1)[0], 1)
 
 
-def _write(conn: sqlite3.Connection, row_id: int, record: PaperRecord, now: str) -> None:
+def _write(
+    conn: sqlite3.Connection, row_id: int, record: PaperRecord, now: str
+) -> None:
     conn.execute(
         "UPDATE papers SET key = ?, arxiv_id = ?, arxiv_version = ?, doi = ?, "
         "title = ?, title_norm = ?, title_truncated = ?, authors = ?, "

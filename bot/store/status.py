@@ -49,7 +49,11 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
     ).fetchone()
     failures = tuple(
         FailedMessage(
-            row["message_id"], row["origin"], row["status"], row["attempts"], row["error"]
+            row["message_id"],
+            row["origin"],
+            row["status"],
+            row["attempts"],
+            row["error"],
         )
         for row in conn.execute(
             "SELECT message_id, origin, status, attempts, error FROM messages "
