@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from tests.support import SHARED_SAMPLES
+
 FIXTURES = Path(__file__).parent / "fixtures" / "mail"
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = SHARED_SAMPLES
 SCHOLAR_FROM = "Google Scholar Alerts <scholaralerts-noreply@google.com>"
 
 

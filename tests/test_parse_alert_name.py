@@ -85,7 +85,7 @@ def test_kind_comes_from_folt(folt: str | None, subject: str, kind: AlertKind) -
 
 
 def test_arxiv_archive_from_the_listing_subject() -> None:
-    assert arxiv_archive("cs daily Subj-class mailing 2601 60") == "cs"
-    assert arxiv_archive("Fwd: math daily Subj-class mailing 32") == "math"
-    assert arxiv_archive("astro-ph daily Subj-class mailing") == "astro-ph"
+    assert arxiv_archive("cs daily Subj-class mailing 2601 60") == "arXiv cs"
+    assert arxiv_archive("Fwd: math daily Subj-class mailing 32") == "arXiv math"
+    assert arxiv_archive("astro-ph daily Subj-class mailing") == "arXiv astro-ph"
     assert arxiv_archive("something else") == "arXiv"

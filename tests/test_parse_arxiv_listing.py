@@ -10,9 +10,10 @@ import pytest
 
 from bot.parse.arxiv_listing import is_arxiv_listing, parse_arxiv_listing
 from bot.text import normalize_title
+from tests.support import SHARED_SAMPLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bodies"
-SAMPLE = Path("/work/shared/samples/arxiv-listing-cs.eml")
+SAMPLE = SHARED_SAMPLES / "arxiv-listing-cs.eml"
 
 
 @pytest.fixture

@@ -669,7 +669,7 @@ def test_arxiv_listing_recognised_by_sender() -> None:
     alert = parsed.alerts[0].alert
     assert alert.kind is AlertKind.ARXIV_LISTING
     assert alert.source is SourceKind.ARXIV_LISTING
-    assert alert.name == "cs"
+    assert alert.name == "arXiv cs"
     assert [p.arxiv_id for p in parsed.alerts[0].papers] == [
         "2601.20001",
         "2601.20002",
@@ -696,7 +696,7 @@ def test_arxiv_listing_forwarded_inline_is_recognised() -> None:
     assert parsed.forwarder == "reader@example.org"
     alert = parsed.alerts[0].alert
     assert alert.kind is AlertKind.ARXIV_LISTING
-    assert alert.name == "cs"
+    assert alert.name == "arXiv cs"
     assert alert.message_id == "<arxiv-fwd@example.org>"
     assert [p.arxiv_id for p in parsed.alerts[0].papers] == [
         p.arxiv_id for p in sample.alerts[0].papers
@@ -710,7 +710,7 @@ SAMPLE_COUNTS = {
     "scholar-related-research-en.eml": (3, "Ada Lovelace"),
     "scholar-citations-zh.eml": (3, "Grace Hopper"),
     "scholar-search-results-en.eml": (3, '"retrieval augmented generation"'),
-    "arxiv-listing-cs.eml": (3, "cs"),
+    "arxiv-listing-cs.eml": (3, "arXiv cs"),
     "forward-inline-gmail.eml": (3, "Ada Lovelace"),
     "forward-as-attachment.eml": (3, "Grace Hopper"),
 }

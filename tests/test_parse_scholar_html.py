@@ -13,9 +13,10 @@ import bot.parse.scholar_body
 from bot.parse.scholar_body import Byline
 from bot.parse.scholar_html import parse_scholar_html
 from bot.text import normalize_title
+from tests.support import SHARED_SAMPLES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bodies"
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = SHARED_SAMPLES
 SCHOLAR_URL = "https://scholar.google.com/scholar_url?url=https://example.org/{n}&amp;hl=en&amp;oi=scholaralrt&amp;pos={n}&amp;folt=rel"
 
 

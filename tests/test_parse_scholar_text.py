@@ -5,14 +5,14 @@ from __future__ import annotations
 import email
 from email import policy
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 
 from bot.parse.scholar_html import parse_scholar_html
 from bot.parse.scholar_text import parse_scholar_text
+from tests.support import SHARED_SAMPLES
 
-SAMPLES = Path("/work/shared/samples")
+SAMPLES = SHARED_SAMPLES
 LINK = "<https://scholar.google.com/scholar_url?url=https://example.org/{n}&hl=en&pos={n}&folt=art>"
 FOOTER = (
     "This message was sent by Google Scholar because you're following new "

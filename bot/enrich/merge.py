@@ -58,10 +58,17 @@ def _best_title(a: PaperRecord, b: PaperRecord) -> tuple[str, str, bool]:
 
 
 def _best_authors(a: PaperRecord, b: PaperRecord) -> tuple[list[str], bool]:
-    if a.authors and b.authors and a.authors_truncated != b.authors_truncated:
-        best = b if a.authors_truncated else a
-    else:
-        best = b if len(b.authors) > len(a.authors) else a
+    # A whole list beats a cut one, then more names, then fuller names:
+    # arXiv's "Ana Souza" beats Scholar's "A Souza".
+    def richness(record: PaperRecord) -> tuple[bool, int, int]:
+        written = sum(len(name) for name in record.authors)
+        return (not record.authors_truncated, len(record.authors), written)
+
+    if not b.authors:
+        return list(a.authors), a.authors_truncated
+    if not a.authors:
+        return list(b.authors), b.authors_truncated
+    best = b if richness(b) > richness(a) else a
     return list(best.authors), best.authors_truncated
 
 

@@ -101,6 +101,10 @@ def alert_kind(folt: str | None, subject: str) -> AlertKind:
 
 
 def arxiv_archive(subject: str) -> str:
-    """The archive an arXiv listing subject names (``cs``), else ``arXiv``."""
+    """The listing's name: ``arXiv cs`` for the cs archive, else ``arXiv``.
+
+    The "arXiv" prefix keeps a listing apart from a Scholar alert that follows
+    a person or query called ``cs`` when the digest lists a paper's alerts.
+    """
     match = _ARCHIVE.match(strip_reply_prefixes(subject))
-    return match.group("archive") if match else "arXiv"
+    return f"arXiv {match.group('archive')}" if match else "arXiv"
