@@ -1,0 +1,71 @@
+"""The digest as JSON for other tools: every field, no presentation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC
+from typing import Any
+
+from bot.compose.model import Digest, DigestEntry
+from bot.compose.plaintext import safe_url, section_anchors, shown_abstract
+
+
+def render_json(digest: Digest) -> str:
+    """The digest as indented UTF-8 JSON; non-ASCII text is kept as is."""
+    generated_at = digest.generated_at
+    # A naive time is taken as UTC so the output always carries an offset.
+    if generated_at.tzinfo is None:
+        generated_at = generated_at.replace(tzinfo=UTC)
+
+    anchors = section_anchors(digest)
+    document = {
+        "generated_at": generated_at.isoformat(),
+        "title": digest.title,
+        "language": digest.language,
+        "paper_count": digest.paper_count,
+        "notes": list(digest.notes),
+        "sections": [
+            {
+                "name": section.name,
+                "anchor": anchor,
+                "kind": section.kind.value,
+                "papers": [_paper(entry) for entry in section.entries],
+            }
+            for section, anchor in zip(digest.sections, anchors, strict=True)
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _paper(entry: DigestEntry) -> dict[str, Any]:
+    paper, summary = entry.paper, entry.summary
+    source, abstract = shown_abstract(paper)
+    return {
+        "number": entry.number,
+        "key": paper.key,
+        "title": paper.title,
+        "authors": list(paper.authors),
+        "authors_truncated": paper.authors_truncated,
+        "venue": paper.venue,
+        "year": paper.year,
+        "arxiv_id": paper.arxiv_id,
+        "arxiv_version": paper.arxiv_version,
+        "doi": paper.doi,
+        # Consumers put these in href attributes: only web links get through.
+        "url": safe_url(entry.link),
+        "pdf_url": safe_url(entry.pdf_url),
+        "abstract": abstract,
+        "abstract_source": source.value,
+        "summary": {
+            "tldr": summary.tldr,
+            "motivation": summary.motivation,
+            "method": summary.method,
+            "result": summary.result,
+            "conclusion": summary.conclusion,
+        },
+        "summary_source": summary.source,
+        "alerts": list(entry.alerts),
+        "truncated_title": paper.title_truncated,
+        "categories": list(paper.categories),
+        "comments": paper.comments,
+    }
