@@ -138,4 +138,3 @@ def make_digest(
         )
     log.info("digest %d recorded: %d paper(s) delivered", digest_id, len(placements))
     return DigestRun(digest, written, digest_id)
-

@@ -176,3 +176,19 @@ def test_broken_mime_does_not_stop_the_messages_after_it(
     )
     assert tally.outcomes[Outcome.STORED] >= 1
     assert count(conn, "papers") == 3
+
+
+def test_alert_with_no_papers_but_problems_counts_as_failed(
+    conn: sqlite3.Connection,
+) -> None:
+    cut_short = (
+        b"From: Google Scholar Alerts <scholaralerts-noreply@google.com>\n"
+        b"Subject: Ada Lovelace - new articles\nMessage-ID: <cut@google.com>\n"
+        b"Content-Type: text/html; charset=utf-8\n\n"
+        b"<html><body><h3><a class='gse_alrt_title' href='https://scholar.g"
+    )
+    result = ingest_message(conn, cut_short, origin="f", limits=LIMITS)
+    assert result.outcome is Outcome.FAILED
+    row = conn.execute("SELECT status, error FROM messages").fetchone()
+    assert row["status"] == "failed"
+    assert row["error"]

@@ -8,7 +8,7 @@ import pytest
 
 from bot.compose.html import HtmlDigest, render_html
 from bot.compose.model import Digest
-from bot.compose.plaintext import shown_title
+from bot.compose.wording import shown_title
 from tests.digest_factory import (
     IMG_AUTHOR,
     JAPANESE_SNIPPET,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from bot.compose.model import Digest, DigestEntry, DigestSection, SectionKind
+from bot.compose.wording import anchor_slugs
 from bot.models import SourceKind
 from bot.store.papers import StoredPaper
 from bot.summarize.base import Summary
-
-_ANCHOR_UNSAFE = re.compile(r"[^\w.\-]+")
 
 
 def section_of(paper: StoredPaper) -> tuple[str, SectionKind]:
@@ -43,9 +41,9 @@ def build_digest(
         grouped.setdefault(section_of(paper), []).append(paper)
 
     sections: list[DigestSection] = []
-    anchors: set[str] = {"toc"}  # the table of contents owns this one
+    anchors = anchor_slugs([name for name, _ in grouped])
     number = 0
-    for (name, kind), members in grouped.items():
+    for anchor, ((name, kind), members) in zip(anchors, grouped.items(), strict=True):
         entries = []
         for paper in members:
             number += 1
@@ -57,7 +55,6 @@ def build_digest(
                     alerts=paper.alert_names,
                 )
             )
-        anchor = _unique_anchor(name, anchors)
         sections.append(DigestSection(name, anchor, kind, tuple(entries)))
 
     return Digest(
@@ -67,12 +64,3 @@ def build_digest(
         language=language,
         notes=tuple(notes),
     )
-
-
-def _unique_anchor(name: str, taken: set[str]) -> str:
-    base = _ANCHOR_UNSAFE.sub("-", name.strip()).strip("-").lower() or "section"
-    anchor, suffix = base, 2
-    while anchor in taken:
-        anchor, suffix = f"{base}-{suffix}", suffix + 1
-    taken.add(anchor)
-    return anchor

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.compose.model import Digest, DigestEntry
-from bot.compose.plaintext import (
+from bot.compose.wording import (
     NO_ABSTRACT,
     TITLE_CUT_NOTE,
     abstract_label,

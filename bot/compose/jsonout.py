@@ -7,7 +7,7 @@ from datetime import UTC
 from typing import Any
 
 from bot.compose.model import Digest, DigestEntry
-from bot.compose.plaintext import safe_url, section_anchors, shown_abstract
+from bot.compose.wording import safe_url, section_anchors, shown_abstract
 
 
 def render_json(digest: Digest) -> str:

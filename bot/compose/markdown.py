@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from bot.compose.model import Digest, DigestEntry
-from bot.compose.plaintext import (
+from bot.compose.wording import (
     NO_ABSTRACT,
     TITLE_CUT_NOTE,
     abstract_label,

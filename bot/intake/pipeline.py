@@ -10,7 +10,7 @@ from email.policy import compat32
 from enum import StrEnum
 from pathlib import Path
 
-from bot.errors import MessageError, MessageTooLargeError
+from bot.errors import MessageError, MessageParseError, MessageTooLargeError
 from bot.models import LinkKind, ParsedMessage
 from bot.parse.message import parse_message
 from bot.resolve import resolve_link
@@ -102,6 +102,15 @@ def ingest_message(
         return IngestResult(
             Outcome.SKIPPED, parsed.message_id, detail=parsed.skip_reason
         )
+
+    found = sum(len(alert.papers) for alert in parsed.alerts)
+    problems = [problem for alert in parsed.alerts for problem in alert.problems]
+    if found == 0 and problems:
+        # An alert that yields nothing but problems is damaged, not empty:
+        # keep it visible (failed, retried, then quarantined) instead of
+        # filing it as done with no papers.
+        damaged = MessageParseError(parsed.message_id, "; ".join(problems))
+        return _fail(conn, raw, digest, parsed.message_id, origin, limits, damaged)
 
     return _store(conn, parsed, digest, origin)
 
