@@ -189,7 +189,9 @@ def _fail(
     *,
     final: bool = False,
 ) -> IngestResult:
-    problem = clean_text(str(exc))[:500] or type(exc).__name__
+    # A MessageError already names the message; the log line adds the id.
+    text = exc.problem if isinstance(exc, MessageError) else str(exc)
+    problem = clean_text(text)[:500] or type(exc).__name__
     seen = find_seen(conn, message_id, digest)
     attempts = (seen.attempts if seen else 0) + 1
     quarantine = final or attempts >= limits.max_attempts
