@@ -24,7 +24,9 @@ from bot.compose.wording import (
 )
 
 # Backslash escapes work in CommonMark and Python-Markdown alike for these.
-_SPECIAL = re.compile(r"([\\`*_\[\]()#|~])")
+# Parentheses stay as they are: without an unescaped "]" before them they
+# cannot form a link, and escaping them made every "(…)" in prose ugly.
+_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 # "<" becomes an entity instead: Python-Markdown keeps "\<" as a raw tag.
 _ENTITY_LIKE = re.compile(r"&(?=#?\w+;)")
 _BLOCK_START = re.compile(r"^([-+=]|\d+(?=[.)]))")

@@ -253,7 +253,7 @@ def _byline(result: SampleResult, dash: str, *, html: bool) -> str:
 
 
 def _snippet_lines(snippet: str) -> list[str]:
-    return textwrap.wrap(snippet, _SNIPPET_WIDTH)
+    return textwrap.wrap(snippet, _SNIPPET_WIDTH, break_on_hyphens=False)
 
 
 def text_body(
