@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.compose.build import build_digest
 from bot.compose.model import Digest
@@ -22,6 +23,9 @@ from bot.store.digests import DigestPlacement, record_digest
 from bot.store.papers import pending_papers
 from bot.summarize.base import Summarizer
 from bot.summarize.extractive import ExtractiveSummarizer
+
+if TYPE_CHECKING:  # the enricher pulls in the HTTP stack, unused offline
+    from bot.enrich.enricher import Enricher
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +96,25 @@ def make_digest(
     digest_settings: DigestSettings,
     *,
     summarizer: Summarizer | None = None,
+    enricher: Enricher | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> DigestRun:
     """Write the digest of every pending paper and, unless a dry run, record it.
 
+    With an ``enricher``, pending papers are first completed from arXiv and
+    OpenAlex; a paper whose lookup failed goes out anyway, with a note.
     The files are written before the digest is recorded: a crash in between
     leaves the papers pending, so they go out again rather than never.
     """
+    paper_notes: dict[int, list[str]] = {}
+    if enricher is not None:
+        from bot.enrich.enricher import UNAVAILABLE_NOTE
+
+        report = enricher.enrich(pending_papers(conn))
+        for row_id in report.unavailable:
+            paper_notes.setdefault(row_id, []).append(UNAVAILABLE_NOTE)
+    # Read again: enrichment completes records and can fold two into one.
     papers = pending_papers(conn)
     summarizer = summarizer or default_summarizer()
     summaries = summarizer.summarize_all(
@@ -115,6 +130,7 @@ def make_digest(
         generated_at=now or datetime.now(UTC),
         language=digest_settings.language,
         notes=notes,
+        paper_notes=paper_notes,
     )
     written = write_digest_files(
         digest, out_dir, html_max_bytes=digest_settings.html_max_bytes

@@ -27,7 +27,7 @@ PAPER_KEYS = {
     "number", "key", "title", "authors", "authors_truncated", "venue", "year",
     "arxiv_id", "arxiv_version", "doi", "url", "pdf_url", "abstract",
     "abstract_source", "summary", "summary_source", "alerts", "truncated_title",
-    "categories", "comments",
+    "categories", "comments", "notes",
 }  # fmt: skip
 SUMMARY_KEYS = {"tldr", "motivation", "method", "result", "conclusion"}
 

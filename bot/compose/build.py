@@ -29,13 +29,16 @@ def build_digest(
     generated_at: datetime,
     language: str,
     notes: Sequence[str] = (),
+    paper_notes: Mapping[int, Sequence[str]] | None = None,
 ) -> Digest:
     """The digest of ``papers``: one section per alert or category, numbered 1..n.
 
     Sections appear in the order their first paper arrived, papers within a
     section in arrival order; every paper appears exactly once, under the
     first alert that carried it, listing every alert that did.
+    ``paper_notes`` adds lines to single entries, keyed by the paper's row id.
     """
+    paper_notes = paper_notes or {}
     grouped: dict[tuple[str, SectionKind], list[StoredPaper]] = {}
     for paper in papers:
         grouped.setdefault(section_of(paper), []).append(paper)
@@ -53,6 +56,7 @@ def build_digest(
                     paper=paper.record,
                     summary=summaries[paper.record.key],
                     alerts=paper.alert_names,
+                    notes=tuple(paper_notes.get(paper.row_id, ())),
                 )
             )
         sections.append(DigestSection(name, anchor, kind, tuple(entries)))

@@ -47,6 +47,7 @@ _LINK = "color:#0b57d0"
 _MUTED = "margin:0;font-size:14px;color:#57606a"
 _NOTICE = "margin:12px 0;padding:8px 12px;background:#fff4ce;font-size:15px"
 _ENTRY = "margin:16px 0 0;padding-top:12px;border-top:1px solid #d8dee4"
+_NOTE = "margin:6px 0;padding:6px 10px;background:#fff4d6;font-size:14px"
 _TLDR = "margin:8px 0;padding:8px 12px;background:#eef4ff;border-left:3px solid #0b57d0"
 _FIELD = "margin:6px 0;font-size:15px"
 _ABSTRACT = "margin:6px 0;font-size:14px;color:#3d444d"
@@ -188,6 +189,8 @@ def _entry(entry: DigestEntry, level: DetailLevel) -> Iterator[str]:
     if any(byline):
         shown = "<br>".join(_text(line) for line in byline if line)
         yield f'<p style="{_MUTED}">{shown}</p>'
+    for note in entry.notes:
+        yield f'<p style="{_NOTE}">{_text(note)}</p>'
     yield f'<p style="{_TLDR}"><strong>TL;DR:</strong> {_text(summary.tldr)}</p>'
 
     detailed = level in (DetailLevel.FULL, DetailLevel.NO_ABSTRACTS)

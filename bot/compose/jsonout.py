@@ -7,7 +7,7 @@ from datetime import UTC
 from typing import Any
 
 from bot.compose.model import Digest, DigestEntry
-from bot.compose.wording import safe_url, section_anchors, shown_abstract
+from bot.compose.wording import plain, safe_url, section_anchors, shown_abstract
 
 
 def render_json(digest: Digest) -> str:
@@ -66,6 +66,7 @@ def _paper(entry: DigestEntry) -> dict[str, Any]:
         "summary_source": summary.source,
         "alerts": list(entry.alerts),
         "truncated_title": paper.title_truncated,
+        "notes": [plain(note) for note in entry.notes],
         "categories": list(paper.categories),
         "comments": paper.comments,
     }

@@ -124,6 +124,9 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
         yield ""
     yield f"Main category: {escape_md(section_name)}"
     yield ""
+    for note in entry.notes:
+        yield f"Note: {escape_md(note)}"
+        yield ""
     yield f"TL;DR: {escape_md(summary.tldr)}"
     yield ""
 

@@ -25,6 +25,7 @@ class DigestEntry:
     paper: PaperRecord
     summary: Summary
     alerts: tuple[str, ...]
+    notes: tuple[str, ...] = ()
 
     @property
     def link(self) -> str | None:

@@ -68,6 +68,8 @@ def _entry(entry: DigestEntry) -> Iterator[str]:
             yield INDENT + url
 
     yield ""
+    for note in entry.notes:
+        yield from _wrap(f"Note: {plain(note)}", INDENT)
     yield from _wrap(f"TL;DR: {plain(summary.tldr)}", INDENT)
     for label, text in grouped_fields(summary):
         yield from _wrap(f"{label}: {text}", INDENT)

@@ -102,6 +102,22 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX digest_papers_by_paper ON digest_papers (paper_id)",
         ),
     ),
+    Migration(
+        2,
+        "lookups of full records (arXiv, OpenAlex)",
+        (
+            """CREATE TABLE lookups (
+                paper_id INTEGER NOT NULL REFERENCES papers (id),
+                service TEXT NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('found', 'not_found', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 1,
+                tried_at TEXT NOT NULL,
+                detail TEXT,
+                PRIMARY KEY (paper_id, service)
+            )""",
+        ),
+    ),
 )
 
 

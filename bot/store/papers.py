@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.enrich.merge import merge_records, titles_agree
-from bot.models import AbstractSource, Alert, LinkKind, PaperRecord
+from bot.models import AbstractSource, Alert, LinkKind, PaperRecord, paper_key
 
 
 @dataclass(frozen=True)
@@ -214,3 +214,65 @@ def _record(row: sqlite3.Row) -> PaperRecord:
         categories=list(json.loads(row["categories"])),
         comments=row["comments"],
     )
+
+
+def load_paper(conn: sqlite3.Connection, row_id: int) -> PaperRecord | None:
+    """The current record of one paper."""
+    row = conn.execute("SELECT * FROM papers WHERE id = ?", (row_id,)).fetchone()
+    return _record(row) if row is not None else None
+
+
+def improve_paper(conn: sqlite3.Connection, row_id: int, found: PaperRecord) -> int:
+    """Merge a looked-up record into paper ``row_id``; return the row it lives in.
+
+    When the lookup gives the paper a stronger key (an arXiv id found for a
+    publisher link) and another row already holds that key, the two rows are
+    one paper: they are folded into the older row, sources and all.
+    """
+    current = load_paper(conn, row_id)
+    if current is None:
+        raise KeyError(row_id)
+    merged = merge_records(current, found)
+    wanted = paper_key_of(merged)
+    if _key_strength(wanted) > _key_strength(merged.key):
+        merged.key = wanted
+
+    other = conn.execute(
+        "SELECT id FROM papers WHERE key = ? AND id != ?", (merged.key, row_id)
+    ).fetchone()
+    now = datetime.now(UTC).isoformat()
+    if other is None:
+        _write(conn, row_id, merged, now)
+        return row_id
+
+    keep, drop = sorted((int(other["id"]), row_id))
+    kept = load_paper(conn, keep)
+    assert kept is not None
+    folded = merge_records(kept, merged)
+    folded.key = merged.key
+    _fold_rows(conn, keep=keep, drop=drop)
+    _write(conn, keep, folded, now)
+    return keep
+
+
+def paper_key_of(record: PaperRecord) -> str:
+    """The key a record deserves from what it now knows."""
+    year = record.year if record.key.startswith("title:") else None
+    return paper_key(record.arxiv_id, record.doi, record.title_norm, year)
+
+
+def _fold_rows(conn: sqlite3.Connection, *, keep: int, drop: int) -> None:
+    # Sources move (skipping ones the kept paper already has from the same
+    # alert), the dropped paper's lookups and digest placements go with it.
+    conn.execute(
+        "UPDATE OR IGNORE paper_sources SET paper_id = ? WHERE paper_id = ?",
+        (keep, drop),
+    )
+    conn.execute("DELETE FROM paper_sources WHERE paper_id = ?", (drop,))
+    conn.execute(
+        "UPDATE OR IGNORE digest_papers SET paper_id = ? WHERE paper_id = ?",
+        (keep, drop),
+    )
+    conn.execute("DELETE FROM digest_papers WHERE paper_id = ?", (drop,))
+    conn.execute("DELETE FROM lookups WHERE paper_id = ?", (drop,))
+    conn.execute("DELETE FROM papers WHERE id = ?", (drop,))
