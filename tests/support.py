@@ -21,6 +21,16 @@ def run_cli(
         for key, value in os.environ.items()
         if not key.startswith("SCHOLAR_DIGEST_")
     }
+    # Offline unless a test says otherwise, and every service URL on a closed
+    # loopback port: the CLI under test never reaches past this machine.
+    environment.update(
+        {
+            "SCHOLAR_DIGEST_OFFLINE": "1",
+            "SCHOLAR_DIGEST_ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+            "SCHOLAR_DIGEST_OPENALEX_URL": "http://127.0.0.1:9",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        }
+    )
     environment.update(env or {})
     return subprocess.run(
         [str(script), *args],

@@ -6,6 +6,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,14 +111,25 @@ def ingest(ctx: click.Context, sources: Sequence[Path]) -> None:
 def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
     """Write the digest of every paper not yet in an earlier digest.
 
-    A written digest counts as delivered: the next one starts after its
-    papers. With --dry-run nothing is marked.
+    Pending papers are first completed from arXiv and OpenAlex (each paper
+    looked up once; SCHOLAR_DIGEST_OFFLINE=1 skips this). A written digest
+    counts as delivered: the next one starts after its papers. With
+    --dry-run nothing is marked.
     """
     settings = _settings(ctx)
     digest_settings = load_digest_settings(settings.rules_dir)
     conn = open_store(settings.store_path)
     try:
-        run = make_digest(conn, out_dir, digest_settings, dry_run=dry_run)
+        with ExitStack() as stack:
+            enricher = None
+            if not settings.offline:
+                # Imported here: the HTTP stack is not needed offline.
+                from bot.enrich.setup import open_enricher
+
+                enricher = stack.enter_context(open_enricher(conn, settings))
+            run = make_digest(
+                conn, out_dir, digest_settings, enricher=enricher, dry_run=dry_run
+            )
     finally:
         conn.close()
     verb = "previewed" if dry_run else "wrote"

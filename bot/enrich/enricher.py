@@ -1,0 +1,318 @@
+"""Completing pending papers from arXiv and OpenAlex, each lookup once."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from bot.enrich.errors import LookupFailedError
+from bot.enrich.found import FoundRecord
+from bot.enrich.matching import best_candidate
+from bot.models import AbstractSource, PaperRecord
+from bot.store.db import transaction
+from bot.store.lookups import (
+    LookupService,
+    LookupState,
+    LookupStatus,
+    lookup_states,
+    record_lookup,
+)
+from bot.store.papers import StoredPaper, improve_paper, load_paper
+from bot.text import normalize_title
+
+log = logging.getLogger(__name__)
+
+UNAVAILABLE_NOTE = "Full record not available yet: shown as the alert gave it."
+
+
+class ArxivLookup(Protocol):
+    """What the enricher needs from the arXiv client."""
+
+    def fetch(self, ids: Sequence[str]) -> dict[str, FoundRecord]: ...
+
+    def search_title(
+        self, title: str, *, max_results: int = 5
+    ) -> list[FoundRecord]: ...
+
+
+class OpenAlexLookup(Protocol):
+    """What the enricher needs from the OpenAlex client."""
+
+    def by_dois(self, dois: Sequence[str]) -> dict[str, FoundRecord]: ...
+
+    def search_title(self, title: str, *, per_page: int = 5) -> list[FoundRecord]: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a lookup that failed or found nothing is tried again."""
+
+    # arXiv's API lags its listing by about a day for new ids: not found
+    # today is worth asking again tomorrow, not every few minutes.
+    retry_after: timedelta = timedelta(hours=6)
+    max_attempts: int = 5
+
+    def due(self, state: LookupState | None, now: datetime) -> bool:
+        """Whether the lookup should be made on this run."""
+        if state is None:
+            return True
+        if state.status is LookupStatus.FOUND or state.attempts >= self.max_attempts:
+            return False
+        return now - state.tried_at >= self.retry_after
+
+
+@dataclass
+class EnrichReport:
+    """What one enrichment run did, for logs and the digest."""
+
+    looked_up: int = 0
+    found: int = 0
+    failed: int = 0
+    unavailable: set[int] = field(default_factory=set)
+
+
+class Enricher:
+    """Looks up pending papers and merges what is found into the store."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        arxiv: ArxivLookup,
+        openalex: OpenAlexLookup,
+        policy: RetryPolicy | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._conn = conn
+        self._arxiv = arxiv
+        self._openalex = openalex
+        self._policy = policy or RetryPolicy()
+        self._now = now
+
+    def enrich(self, papers: Sequence[StoredPaper]) -> EnrichReport:
+        """Complete ``papers``: arXiv by id, then OpenAlex by DOI, then titles.
+
+        A service that is down costs only its own lookups: they are recorded
+        as failed, retried on a later run, and the papers go out as the
+        alert gave them.
+        """
+        report = EnrichReport()
+        rows = {paper.row_id: paper.record for paper in papers}
+        states = lookup_states(self._conn, list(rows))
+
+        self._by_arxiv_id(rows, states, report)
+        self._by_doi(rows, states, report)
+        self._by_title(rows, states, report)
+        # A DOI or title lookup may have found an arXiv copy: fetch it now.
+        self._by_arxiv_id(rows, states, report)
+
+        for row_id, record in rows.items():
+            if _incomplete(record) and self._has_open_lookup(row_id, states):
+                report.unavailable.add(row_id)
+        log.info(
+            "enrichment: %d lookup(s), %d found, %d failed, %d paper(s) incomplete",
+            report.looked_up,
+            report.found,
+            report.failed,
+            len(report.unavailable),
+        )
+        return report
+
+    def _by_arxiv_id(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+    ) -> None:
+        service = LookupService.ARXIV_ID
+        wanted = {
+            row_id: record.arxiv_id
+            for row_id, record in rows.items()
+            if record.arxiv_id
+            # A listing's own record is already complete.
+            and record.abstract_source
+            not in (AbstractSource.ARXIV, AbstractSource.LISTING)
+            and self._due(states, row_id, service)
+        }
+        if not wanted:
+            return
+        try:
+            found = self._arxiv.fetch(sorted(set(wanted.values())))
+        except LookupFailedError as exc:
+            self._record_failure(wanted, service, exc, states, report)
+            return
+        with transaction(self._conn):
+            for row_id, arxiv_id in wanted.items():
+                record = found.get(arxiv_id)
+                self._settle(rows, states, report, row_id, service, record)
+
+    def _by_doi(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+    ) -> None:
+        service = LookupService.OPENALEX_DOI
+        wanted = {
+            row_id: record.doi
+            for row_id, record in rows.items()
+            if record.doi
+            and not record.arxiv_id
+            and _incomplete(record)
+            and self._due(states, row_id, service)
+        }
+        if not wanted:
+            return
+        try:
+            found = self._openalex.by_dois(sorted(set(wanted.values())))
+        except LookupFailedError as exc:
+            self._record_failure(wanted, service, exc, states, report)
+            return
+        with transaction(self._conn):
+            for row_id, doi in wanted.items():
+                candidate = found.get(doi)
+                accepted = best_candidate(
+                    rows[row_id], [candidate] if candidate else []
+                )
+                self._settle(rows, states, report, row_id, service, accepted)
+
+    def _by_title(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+    ) -> None:
+        searches: tuple[tuple[LookupService, Callable[[str], list[FoundRecord]]], ...]
+        searches = (
+            (LookupService.OPENALEX_TITLE, self._openalex.search_title),
+            (LookupService.ARXIV_TITLE, self._arxiv.search_title),
+        )
+        for row_id in list(rows):
+            for service, search in searches:
+                record = rows.get(row_id)
+                if record is None or not _needs_title_search(record):
+                    break
+                if not self._due(states, row_id, service):
+                    continue
+                try:
+                    candidates = search(record.title)
+                except LookupFailedError as exc:
+                    self._record_failure([row_id], service, exc, states, report)
+                    continue
+                accepted = best_candidate(record, candidates)
+                with transaction(self._conn):
+                    self._settle(rows, states, report, row_id, service, accepted)
+
+    def _settle(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+        row_id: int,
+        service: LookupService,
+        found: FoundRecord | None,
+    ) -> None:
+        """Record one lookup's outcome and merge what it found (in a transaction)."""
+        now = self._now()
+        report.looked_up += 1
+        status = LookupStatus.FOUND if found else LookupStatus.NOT_FOUND
+        record_lookup(self._conn, row_id, service, status, tried_at=now)
+        previous = states.get((row_id, service))
+        attempts = (previous.attempts if previous else 0) + 1
+        states[(row_id, service)] = LookupState(status, attempts, now)
+        if found is None:
+            return
+
+        report.found += 1
+        kept_row = improve_paper(self._conn, row_id, paper_record_from(found))
+        improved = load_paper(self._conn, kept_row)
+        if kept_row != row_id:
+            rows.pop(row_id, None)
+        if improved is not None:
+            rows[kept_row] = improved
+
+    def _record_failure(
+        self,
+        wanted: Iterable[int],
+        service: LookupService,
+        exc: LookupFailedError,
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+    ) -> None:
+        rows = list(wanted)
+        log.warning(
+            "%s lookup failed for %d paper(s), retried on a later run: %s",
+            service.value,
+            len(rows),
+            exc,
+        )
+        now = self._now()
+        with transaction(self._conn):
+            for row_id in rows:
+                record_lookup(
+                    self._conn,
+                    row_id,
+                    service,
+                    LookupStatus.FAILED,
+                    tried_at=now,
+                    detail=str(exc)[:300],
+                )
+                previous = states.get((row_id, service))
+                attempts = (previous.attempts if previous else 0) + 1
+                states[(row_id, service)] = LookupState(
+                    LookupStatus.FAILED, attempts, now
+                )
+        report.failed += len(rows)
+
+    def _due(
+        self,
+        states: dict[tuple[int, LookupService], LookupState],
+        row_id: int,
+        service: LookupService,
+    ) -> bool:
+        return self._policy.due(states.get((row_id, service)), self._now())
+
+    def _has_open_lookup(
+        self, row_id: int, states: dict[tuple[int, LookupService], LookupState]
+    ) -> bool:
+        """A lookup failed or may still succeed on a later run."""
+        for (state_row, _), state in states.items():
+            if state_row != row_id or state.status is LookupStatus.FOUND:
+                continue
+            if state.attempts < self._policy.max_attempts:
+                return True
+        return False
+
+
+def _incomplete(record: PaperRecord) -> bool:
+    """Only a snippet or nothing: the full abstract is still missing."""
+    return record.abstract_source in (AbstractSource.SNIPPET, AbstractSource.NONE)
+
+
+def _needs_title_search(record: PaperRecord) -> bool:
+    return _incomplete(record) and not record.arxiv_id and bool(record.title_norm)
+
+
+def paper_record_from(found: FoundRecord) -> PaperRecord:
+    """A found record in the store's shape, ready to merge."""
+    title_norm = normalize_title(found.title)
+    return PaperRecord(
+        key="",
+        title=found.title,
+        title_norm=title_norm,
+        authors=list(found.authors),
+        venue=found.venue,
+        year=found.year,
+        arxiv_id=found.arxiv_id,
+        arxiv_version=found.arxiv_version,
+        doi=found.doi,
+        url=None,
+        abstract=found.abstract,
+        abstract_source=found.source if found.abstract else AbstractSource.NONE,
+        categories=list(found.categories),
+        comments=found.comments,
+    )
