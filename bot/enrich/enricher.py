@@ -92,6 +92,7 @@ class Enricher:
         self._openalex = openalex
         self._policy = policy or RetryPolicy()
         self._now = now
+        self._asked: set[tuple[int, LookupService]] = set()
 
     def enrich(self, papers: Sequence[StoredPaper]) -> EnrichReport:
         """Complete ``papers``: arXiv by id, then OpenAlex by DOI, then titles.
@@ -101,6 +102,7 @@ class Enricher:
         alert gave them.
         """
         report = EnrichReport()
+        self._asked.clear()
         rows = {paper.row_id: paper.record for paper in papers}
         states = lookup_states(self._conn, list(rows))
 
@@ -198,8 +200,11 @@ class Enricher:
                     break
                 if not self._due(states, row_id, service):
                     continue
+                # The clients drop a last word that Scholar may have cut in
+                # half; they know a title is cut by its closing ellipsis.
+                query = f"{record.title} …" if record.title_truncated else record.title
                 try:
-                    candidates = search(record.title)
+                    candidates = search(query)
                 except LookupFailedError as exc:
                     self._record_failure([row_id], service, exc, states, report)
                     continue
@@ -218,6 +223,7 @@ class Enricher:
     ) -> None:
         """Record one lookup's outcome and merge what it found (in a transaction)."""
         now = self._now()
+        self._asked.add((row_id, service))
         report.looked_up += 1
         status = LookupStatus.FOUND if found else LookupStatus.NOT_FOUND
         record_lookup(self._conn, row_id, service, status, tried_at=now)
@@ -253,6 +259,7 @@ class Enricher:
         now = self._now()
         with transaction(self._conn):
             for row_id in rows:
+                self._asked.add((row_id, service))
                 record_lookup(
                     self._conn,
                     row_id,
@@ -274,6 +281,9 @@ class Enricher:
         row_id: int,
         service: LookupService,
     ) -> bool:
+        # Once per run at most, whatever the retry policy says.
+        if (row_id, service) in self._asked:
+            return False
         return self._policy.due(states.get((row_id, service)), self._now())
 
     def _has_open_lookup(
