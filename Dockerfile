@@ -17,5 +17,8 @@ RUN pip install . && useradd --system --uid 10001 --home-dir /data digest \
 COPY rules ./rules
 
 USER digest
+# Commands run in the data folder, so a digest written with a relative
+# --out lands on the volume, where the unprivileged user may write.
+WORKDIR /data
 VOLUME ["/data"]
 CMD ["scholar-digest", "run"]

@@ -48,6 +48,7 @@ class Settings:
 
     data_dir: Path = Path("data")
     rules_dir: Path = Path("rules")
+    rules_dir_given: bool = False
     offline: bool = False
     max_message_bytes: int = 25_000_000
     max_attempts: int = 3
@@ -89,6 +90,7 @@ def load_settings(
     return Settings(
         data_dir=Path(env.text("DATA_DIR") or "data"),
         rules_dir=Path(env.text("RULES_DIR") or "rules"),
+        rules_dir_given=env.text("RULES_DIR") is not None,
         offline=env.flag("OFFLINE", default=False),
         max_message_bytes=env.integer("MAX_MESSAGE_BYTES", 25_000_000, minimum=1024),
         max_attempts=env.integer("MAX_ATTEMPTS", 3, minimum=1),
@@ -99,10 +101,10 @@ def load_settings(
         llm_model=env.text("LLM_MODEL"),
         llm_api_base=env.text("LLM_API_BASE"),
         llm_api_key=env.text("LLM_API_KEY"),
-        arxiv_api_url=env.text("ARXIV_API_URL") or Settings.arxiv_api_url,
+        arxiv_api_url=env.url("ARXIV_API_URL") or Settings.arxiv_api_url,
         arxiv_min_interval=env.number("ARXIV_MIN_INTERVAL", 3.0),
-        openalex_url=env.text("OPENALEX_URL") or Settings.openalex_url,
-        contact_email=env.text("CONTACT_EMAIL"),
+        openalex_url=env.url("OPENALEX_URL") or Settings.openalex_url,
+        contact_email=(env.addresses("CONTACT_EMAIL") or (None,))[0],
         imap=ImapSettings(
             host=env.text("IMAP_HOST"),
             port=env.integer("IMAP_PORT", 993, minimum=1, maximum=65535),
@@ -140,7 +142,9 @@ class _Env:
             return True
         if raw.lower() in _FALSE:
             return False
-        raise ConfigError(PREFIX + name, f"expected 1 or 0, got {raw!r}")
+        raise ConfigError(
+            PREFIX + name, f"expected 1 or 0 (or true/false), got {raw!r}"
+        )
 
     def integer(
         self, name: str, default: int, *, minimum: int, maximum: int | None = None
@@ -181,6 +185,14 @@ class _Env:
             if raw.lower() == option.lower():
                 return option
         raise ConfigError(PREFIX + name, f"expected one of {', '.join(allowed)}")
+
+    def url(self, name: str) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        if not raw.lower().startswith(("http://", "https://")) or " " in raw:
+            raise ConfigError(PREFIX + name, f"expected an http(s) URL, got {raw!r}")
+        return raw
 
     def addresses(self, name: str) -> tuple[str, ...]:
         raw = self.text(name) or ""

@@ -50,12 +50,13 @@ class IngestTally:
         return sum(self.outcomes.values())
 
 
-def limits_from(settings: Settings) -> IngestLimits:
+def limits_from(settings: Settings, *, retry_quarantined: bool = False) -> IngestLimits:
     """The intake limits the settings ask for."""
     return IngestLimits(
         max_message_bytes=settings.max_message_bytes,
         max_attempts=settings.max_attempts,
         quarantine_dir=settings.quarantine_dir,
+        retry_quarantined=retry_quarantined,
     )
 
 
@@ -120,7 +121,7 @@ def make_digest(
     summaries = summarizer.summarize_all(
         [paper.record for paper in papers], digest_settings.language
     )
-    notes = [] if papers else ["No new papers arrived since the last digest."]
+    notes = [] if papers else [_empty_note(conn)]
     if dry_run:
         notes.insert(0, "Preview: these papers are not marked as delivered.")
     digest = build_digest(
@@ -154,3 +155,14 @@ def make_digest(
         )
     log.info("digest %d recorded: %d paper(s) delivered", digest_id, len(placements))
     return DigestRun(digest, written, digest_id)
+
+
+def _empty_note(conn: sqlite3.Connection) -> str:
+    """Why the digest is empty: nothing ingested yet, or nothing new."""
+    seen = conn.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+    if not seen:
+        return (
+            "No alerts have been ingested yet: forward alerts to the bot, or run "
+            "scholar-digest ingest --from PATH."
+        )
+    return "No new papers arrived since the last digest."

@@ -192,3 +192,21 @@ def test_alert_with_no_papers_but_problems_counts_as_failed(
     row = conn.execute("SELECT status, error FROM messages").fetchone()
     assert row["status"] == "failed"
     assert row["error"]
+
+
+def test_quarantined_message_can_be_retried_on_request(
+    conn: sqlite3.Connection, shared_samples: Path, tmp_path: Path
+) -> None:
+    raw = (shared_samples / "scholar-related-research-en.eml").read_bytes()
+    small = IngestLimits(max_message_bytes=2048, quarantine_dir=tmp_path / "q")
+    assert ingest_message(conn, raw, origin="f", limits=small).outcome is (
+        Outcome.QUARANTINED
+    )
+    # A raised cap alone does not re-read it; asking for a retry does.
+    again = ingest_message(conn, raw, origin="f", limits=LIMITS)
+    assert again.outcome is Outcome.QUARANTINED
+    retry = IngestLimits(retry_quarantined=True)
+    assert ingest_message(conn, raw, origin="f", limits=retry).outcome is (
+        Outcome.STORED
+    )
+    assert count(conn, "papers") == 3

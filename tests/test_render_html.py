@@ -33,7 +33,7 @@ def test_small_digest_stays_full_without_an_attachment() -> None:
 
     assert rendered.level == "full"
     assert rendered.full is None
-    assert "attached full digest" not in rendered.body
+    assert "digest.full.html" not in rendered.body
     assert "However, existing cache compression methods" in rendered.body
 
 
@@ -53,8 +53,8 @@ def test_three_hundred_papers_fit_the_body_without_dropping_any() -> None:
         for entry in section.entries:
             assert f"[{entry.number}] {shown_title(entry.paper)}" in shown
             assert f"[{entry.number}] {shown_title(entry.paper)}" in shown_full
-    assert "The full details are in the attached full digest." in shown
-    assert shown.index("attached full digest") < shown.index("[1] ")
+    assert "The full details are in digest.full.html" in shown
+    assert shown.index("digest.full.html") < shown.index("[1] ")
 
 
 def _levels(digest: Digest) -> dict[str, HtmlDigest]:

@@ -96,8 +96,34 @@ def test_invalid_toml_reports_the_line(tmp_path: Path) -> None:
 
 def test_wrong_type_and_unknown_language_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text('[settings]\nhtml_max_bytes = "big"\n')
-    with pytest.raises(RulesError, match="must be a int"):
+    with pytest.raises(RulesError, match="whole number.*without quotes"):
         load_digest_settings(tmp_path)
     (tmp_path / "a.toml").write_text('[settings]\nlanguage = "english"\n')
     with pytest.raises(RulesError, match="unknown language"):
         load_digest_settings(tmp_path)
+
+
+def test_unknown_table_and_stray_key_are_refused_with_their_line(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.toml").write_text("# x\n[setings]\ntitle = 'x'\n")
+    with pytest.raises(RulesError) as caught:
+        load_digest_settings(tmp_path)
+    assert caught.value.line == 2
+    assert "unknown table [setings] (did you mean [settings]?)" in str(caught.value)
+
+    (tmp_path / "a.toml").write_text("title = 'x'\n[settings]\n")
+    with pytest.raises(RulesError, match="outside any table") as caught:
+        load_digest_settings(tmp_path)
+    assert caught.value.line == 1
+
+
+def test_text_without_quotes_gets_a_hint(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text("[settings]\ntitle = Scholar digest\n")
+    with pytest.raises(RulesError, match="text needs quotes"):
+        load_digest_settings(tmp_path)
+
+
+def test_named_rules_folder_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(RulesError, match="no such rules folder"):
+        load_digest_settings(tmp_path / "typo", required=True)

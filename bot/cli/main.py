@@ -17,7 +17,7 @@ from bot.cli.output import progress, setup_logging
 from bot.config import Settings, load_settings
 from bot.errors import ScholarDigestError
 from bot.intake.files import RawMessage, iter_raw_messages
-from bot.intake.pipeline import IngestResult, Outcome
+from bot.intake.pipeline import IngestLimits, IngestResult, Outcome
 from bot.jobs import IngestTally, ingest_all, limits_from, make_digest
 from bot.rules.settings import load_digest_settings
 from bot.samples import sample_inbox
@@ -29,8 +29,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class _Context:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, verbose: bool) -> None:
         self.settings = settings
+        self.verbose = verbose
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -40,8 +41,8 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 @click.group(
-    epilog="Example:\n\n  scholar-digest ingest --from ~/Mail/alerts.mbox"
-    " && scholar-digest digest --out ./today",
+    epilog="\b\nExample:\n  scholar-digest ingest --from ~/Mail/alerts.mbox\n"
+    "  scholar-digest digest --out ./today",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log wire detail (DEBUG).")
@@ -57,11 +58,11 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     settings = load_settings()
     level = "DEBUG" if verbose else "WARNING" if quiet else settings.log_level
     setup_logging(level)
-    ctx.obj = _Context(settings)
+    ctx.obj = _Context(settings, verbose=verbose)
 
 
 @cli.command(
-    epilog="Examples:\n\n  scholar-digest ingest --from alert.eml\n\n"
+    epilog="\b\nExamples:\n  scholar-digest ingest --from alert.eml\n"
     "  scholar-digest ingest --from ~/Maildir/.Scholar --from old-alerts.mbox"
 )
 @click.option(
@@ -73,8 +74,15 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
     help="An .eml file, a folder of .eml files, an mbox file or a Maildir "
     "(repeatable).",
 )
+@click.option(
+    "--retry-quarantined",
+    is_flag=True,
+    help="Try quarantined messages among these again, from their first attempt.",
+)
 @click.pass_context
-def ingest(ctx: click.Context, sources: Sequence[Path]) -> None:
+def ingest(
+    ctx: click.Context, sources: Sequence[Path], retry_quarantined: bool
+) -> None:
     """Read alert emails from files into the store.
 
     Each message goes through the same function the IMAP listener uses.
@@ -86,14 +94,15 @@ def ingest(ctx: click.Context, sources: Sequence[Path]) -> None:
     messages = [m for source in sources for m in iter_raw_messages(source)]
     conn = open_store(settings.store_path)
     try:
-        tally = _ingest_with_progress(conn, messages, settings)
+        limits = limits_from(settings, retry_quarantined=retry_quarantined)
+        tally = _ingest_with_progress(conn, messages, limits)
     finally:
         conn.close()
     click.echo(_tally_line(tally))
 
 
 @cli.command(
-    epilog="Examples:\n\n  scholar-digest digest --out ./digest\n\n"
+    epilog="\b\nExamples:\n  scholar-digest digest --out ./digest\n"
     "  scholar-digest digest --dry-run --out /tmp/preview"
 )
 @click.option(
@@ -117,7 +126,9 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
     --dry-run nothing is marked.
     """
     settings = _settings(ctx)
-    digest_settings = load_digest_settings(settings.rules_dir)
+    digest_settings = load_digest_settings(
+        settings.rules_dir, required=settings.rules_dir_given
+    )
     conn = open_store(settings.store_path)
     try:
         with ExitStack() as stack:
@@ -139,8 +150,8 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
 
 
 @cli.command(
-    epilog="Example:\n\n  scholar-digest demo --out ./digest-demo && "
-    "open digest-demo/digest.html"
+    epilog="\b\nExample (then open digest-demo/digest.html in a browser):\n"
+    "  scholar-digest demo --out ./digest-demo"
 )
 @click.option(
     "--out",
@@ -158,17 +169,27 @@ def demo(ctx: click.Context, out_dir: Path) -> None:
     not touched) and the four digest files are written to --out.
     """
     settings = _settings(ctx)
-    digest_settings = load_digest_settings(settings.rules_dir)
+    digest_settings = load_digest_settings(
+        settings.rules_dir, required=settings.rules_dir_given
+    )
+    state = ctx.find_object(_Context)
+    if state is None or not state.verbose:
+        # The samples fail and skip on purpose; the summary below says so.
+        logging.getLogger().setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="scholar-digest-demo-") as temp:
         store_path = Path(temp) / "demo.sqlite3"
         conn = open_store(store_path)
         try:
             messages = list(sample_inbox())
-            tally = _ingest_with_progress(conn, messages, settings)
+            tally = _ingest_with_progress(conn, messages, limits_from(settings))
             run = make_digest(conn, out_dir, digest_settings)
         finally:
             conn.close()
     click.echo(_tally_line(tally))
+    click.echo(
+        "(the sample inbox holds a newsletter and a damaged message on purpose: "
+        "one skipped and one failed are expected; -v shows why)"
+    )
     click.echo(f"wrote a digest of {run.digest.paper_count} paper(s):")
     for path in run.written.paths:
         click.echo(f"  {path}")
@@ -214,7 +235,7 @@ def status(ctx: click.Context) -> None:
             )
 
 
-@cli.command(epilog="Example:\n\n  scholar-digest run")
+@cli.command(epilog="\b\nExample:\n  scholar-digest run")
 def run() -> None:
     """Watch the mailbox over IMAP and send the daily digest (not built yet).
 
@@ -227,14 +248,14 @@ def run() -> None:
 
 
 def _ingest_with_progress(
-    conn: Any, messages: list[RawMessage], settings: Settings
+    conn: Any, messages: list[RawMessage], limits: IngestLimits
 ) -> IngestTally:
     with progress("ingesting", total=len(messages)) as bar:
 
         def advance(_: IngestResult) -> None:
             bar.advance()
 
-        return ingest_all(conn, messages, limits_from(settings), on_result=advance)
+        return ingest_all(conn, messages, limits, on_result=advance)
 
 
 def _tally_line(tally: IngestTally) -> str:

@@ -72,7 +72,9 @@ _LEVEL_NOTICES = {
     DetailLevel.TITLES_ONLY: "This email lists titles only, to keep it short "
     "enough for mail clients to show whole.",
 }
-_ATTACHMENT_NOTE = " The full details are in the attached full digest."
+_ATTACHMENT_NOTE = (
+    " The full details are in digest.full.html (attached when the digest is mailed)."
+)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,13 @@ from bot.parse.message import parse_message
 from bot.resolve import resolve_link
 from bot.resolve.records import record_from_ref
 from bot.store.db import transaction
-from bot.store.messages import MessageStatus, content_hash, find_seen, record_outcome
+from bot.store.messages import (
+    MessageStatus,
+    content_hash,
+    find_seen,
+    record_outcome,
+    release_quarantined,
+)
 from bot.store.papers import PaperSource, add_source, upsert_paper
 from bot.text import clean_text
 
@@ -51,6 +57,7 @@ class IngestLimits:
     max_message_bytes: int = 25_000_000
     max_attempts: int = 3
     quarantine_dir: Path | None = None
+    retry_quarantined: bool = False
 
 
 def ingest_message(
@@ -66,6 +73,16 @@ def ingest_message(
     digest = content_hash(raw)
     message_id = peek_message_id(raw)
     seen = find_seen(conn, message_id, digest)
+    if (
+        seen is not None
+        and seen.status is MessageStatus.QUARANTINED
+        and limits.retry_quarantined
+    ):
+        # The user asked for another go (a fixed bug, a raised size cap):
+        # the message starts over with a full set of attempts.
+        with transaction(conn):
+            release_quarantined(conn, seen.row_id)
+        seen = find_seen(conn, message_id, digest)
     if seen is not None and seen.status is not MessageStatus.FAILED:
         outcome = (
             Outcome.QUARANTINED
@@ -212,7 +229,7 @@ def _fail(
         )
     log.warning(
         "message %s from %s failed (attempt %d of %d%s): %s",
-        message_id,
+        message_id or "(no Message-ID)",
         origin,
         attempts,
         limits.max_attempts,

@@ -62,17 +62,22 @@ class DigestSettings:
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
+# Tables a rule file may hold today; the rules of a later version add more.
+_TABLES = ("settings",)
 _KEYS = {"title": str, "language": str, "html_max_bytes": int}
 
 
-def load_digest_settings(rules_dir: Path) -> DigestSettings:
+def load_digest_settings(rules_dir: Path, *, required: bool = False) -> DigestSettings:
     """Read ``[settings]`` from every ``*.toml`` in ``rules_dir``, in name order.
 
     Later files override earlier ones key by key. A missing folder means the
-    defaults. Any problem raises :class:`RulesError` naming file and line.
+    defaults, unless ``required`` (the user named the folder). Any problem
+    raises :class:`RulesError` naming file and line.
     """
     values: dict[str, Any] = {}
     if not rules_dir.is_dir():
+        if required:
+            raise RulesError(str(rules_dir), "no such rules folder")
         log.debug("no rules folder at %s; using defaults", rules_dir)
         return DigestSettings()
     for path in sorted(rules_dir.glob("*.toml")):
@@ -92,7 +97,23 @@ def _settings_in(path: Path) -> dict[str, Any]:
         found = _TOML_POSITION.search(str(exc))
         line = int(found.group(1)) if found else None
         problem = _TOML_POSITION.sub("", str(exc)).strip()
+        if problem.startswith("Invalid value"):
+            problem += ' (text needs quotes: title = "My papers")'
         raise RulesError(str(path), f"not valid TOML: {problem}", line) from exc
+
+    for name, value in document.items():
+        if name in _TABLES:
+            continue
+        line = _line_of(text, name)
+        if not isinstance(value, dict):
+            raise RulesError(
+                str(path),
+                f"{name!r} is outside any table: put it under [settings]",
+                line,
+            )
+        near = difflib.get_close_matches(name, list(_TABLES), n=1)
+        hint = f" (did you mean [{near[0]}]?)" if near else ""
+        raise RulesError(str(path), f"unknown table [{name}]{hint}", line)
 
     table = document.get("settings", {})
     if not isinstance(table, dict):
@@ -108,12 +129,17 @@ def _settings_in(path: Path) -> dict[str, Any]:
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise RulesError(str(path), f"unknown setting {key!r}{hint}", line)
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise RulesError(
-                str(path), f"{key} must be a {expected.__name__}, not {value!r}", line
-            )
+            raise RulesError(str(path), _type_problem(key, expected, value), line)
         checked[key] = value
     _check_values(path, text, checked)
     return checked
+
+
+def _type_problem(key: str, expected: type, value: object) -> str:
+    if expected is int:
+        hint = " (write the number without quotes)" if isinstance(value, str) else ""
+        return f"{key} must be a whole number, not {value!r}{hint}"
+    return f"{key} must be text in quotes, not {value!r}"
 
 
 def _check_values(path: Path, text: str, values: dict[str, Any]) -> None:

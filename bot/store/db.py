@@ -43,6 +43,14 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One write transaction, taken at the start so writers queue, not deadlock."""
     try:
         conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        hint = ""
+        if "locked" in str(exc):
+            hint = (
+                f" (another scholar-digest kept the store busy for over "
+                f"{BUSY_TIMEOUT_MS // 1000} s; try again when it is done)"
+            )
+        raise StoreError(f"cannot start a transaction: {exc}{hint}") from exc
     except sqlite3.Error as exc:
         raise StoreError(f"cannot start a transaction: {exc}") from exc
     try:

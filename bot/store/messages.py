@@ -97,3 +97,12 @@ def record_outcome(
         (status.value, error, papers_found, now, origin, sender, subject, row["id"]),
     )
     return int(row["id"])
+
+
+def release_quarantined(conn: sqlite3.Connection, row_id: int) -> None:
+    """Let a quarantined message be tried again from its first attempt."""
+    conn.execute(
+        "UPDATE messages SET status = 'failed', attempts = 0 "
+        "WHERE id = ? AND status = 'quarantined'",
+        (row_id,),
+    )
