@@ -72,7 +72,7 @@ def ingest_message(
     """
     digest = content_hash(raw)
     message_id = peek_message_id(raw)
-    seen = find_seen(conn, message_id, digest)
+    seen = find_seen(conn, digest)
     if (
         seen is not None
         and seen.status is MessageStatus.QUARANTINED
@@ -82,7 +82,7 @@ def ingest_message(
         # the message starts over with a full set of attempts.
         with transaction(conn):
             release_quarantined(conn, seen.row_id)
-        seen = find_seen(conn, message_id, digest)
+        seen = find_seen(conn, digest)
     if seen is not None and seen.status is not MessageStatus.FAILED:
         outcome = (
             Outcome.QUARANTINED
@@ -129,7 +129,11 @@ def ingest_message(
         damaged = MessageParseError(parsed.message_id, "; ".join(problems))
         return _fail(conn, raw, digest, parsed.message_id, origin, limits, damaged)
 
-    return _store(conn, parsed, digest, origin)
+    try:
+        return _store(conn, parsed, digest, origin)
+    except Exception as exc:  # a store or resolve bug costs this message only
+        log.exception("storing message %s from %s failed", parsed.message_id, origin)
+        return _fail(conn, raw, digest, parsed.message_id, origin, limits, exc)
 
 
 def _store(
@@ -209,7 +213,7 @@ def _fail(
     # A MessageError already names the message; the log line adds the id.
     text = exc.problem if isinstance(exc, MessageError) else str(exc)
     problem = clean_text(text)[:500] or type(exc).__name__
-    seen = find_seen(conn, message_id, digest)
+    seen = find_seen(conn, digest)
     attempts = (seen.attempts if seen else 0) + 1
     quarantine = final or attempts >= limits.max_attempts
     status = MessageStatus.QUARANTINED if quarantine else MessageStatus.FAILED

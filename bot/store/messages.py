@@ -36,19 +36,16 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw.replace(b"\r\n", b"\n")).hexdigest()
 
 
-def find_seen(
-    conn: sqlite3.Connection, message_id: str | None, digest: str
-) -> SeenMessage | None:
-    """The stored message with this content, or a finished one with this id."""
+def find_seen(conn: sqlite3.Connection, digest: str) -> SeenMessage | None:
+    """The stored message with exactly this content (CRLF or LF), if any.
+
+    The Message-ID alone does not make a duplicate: a cut copy of an alert
+    and the whole one share it, and so do senders that leave it empty. A
+    second copy is read again; its papers merge into the ones already stored.
+    """
     row = conn.execute(
         "SELECT id, status, attempts FROM messages WHERE content_hash = ?", (digest,)
     ).fetchone()
-    if row is None and message_id:
-        row = conn.execute(
-            "SELECT id, status, attempts FROM messages WHERE message_id = ? "
-            "AND status IN ('parsed', 'skipped') ORDER BY id LIMIT 1",
-            (message_id,),
-        ).fetchone()
     if row is None:
         return None
     return SeenMessage(int(row["id"]), MessageStatus(row["status"]), row["attempts"])
