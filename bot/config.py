@@ -57,6 +57,8 @@ class Settings:
     llm_model: str | None = None
     llm_api_base: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
+    llm_concurrency: int = 8
+    llm_timeout: float = 60.0
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_min_interval: float = 3.0
     openalex_url: str = "https://api.openalex.org"
@@ -101,6 +103,8 @@ def load_settings(
         llm_model=env.text("LLM_MODEL"),
         llm_api_base=env.text("LLM_API_BASE"),
         llm_api_key=env.text("LLM_API_KEY"),
+        llm_concurrency=env.integer("LLM_CONCURRENCY", 8, minimum=1, maximum=64),
+        llm_timeout=env.number("LLM_TIMEOUT", 60.0),
         arxiv_api_url=env.url("ARXIV_API_URL") or Settings.arxiv_api_url,
         arxiv_min_interval=env.number("ARXIV_MIN_INTERVAL", 3.0),
         openalex_url=env.url("OPENALEX_URL") or Settings.openalex_url,

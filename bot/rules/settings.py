@@ -59,12 +59,20 @@ class DigestSettings:
     title: str = "Scholar digest"
     language: str = "en"
     html_max_bytes: int = 95_000
+    llm_daily_papers: int = 300
+    llm_daily_spend_usd: float = 2.0
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
 # Tables a rule file may hold today; the rules of a later version add more.
 _TABLES = ("settings",)
-_KEYS = {"title": str, "language": str, "html_max_bytes": int}
+_KEYS: dict[str, type] = {
+    "title": str,
+    "language": str,
+    "html_max_bytes": int,
+    "llm_daily_papers": int,
+    "llm_daily_spend_usd": float,
+}
 
 
 def load_digest_settings(rules_dir: Path, *, required: bool = False) -> DigestSettings:
@@ -128,6 +136,8 @@ def _settings_in(path: Path) -> dict[str, Any]:
             near = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise RulesError(str(path), f"unknown setting {key!r}{hint}", line)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # "2" means 2.0 dollars
         if not isinstance(value, expected) or isinstance(value, bool):
             raise RulesError(str(path), _type_problem(key, expected, value), line)
         checked[key] = value
@@ -136,9 +146,11 @@ def _settings_in(path: Path) -> dict[str, Any]:
 
 
 def _type_problem(key: str, expected: type, value: object) -> str:
+    hint = " (write the number without quotes)" if isinstance(value, str) else ""
     if expected is int:
-        hint = " (write the number without quotes)" if isinstance(value, str) else ""
         return f"{key} must be a whole number, not {value!r}{hint}"
+    if expected is float:
+        return f"{key} must be a number, not {value!r}{hint}"
     return f"{key} must be text in quotes, not {value!r}"
 
 
@@ -152,6 +164,11 @@ def _check_values(path: Path, text: str, values: dict[str, Any]) -> None:
             f"unknown language {language!r}: use an ISO 639-1 code{hint}",
             _line_of(text, "language"),
         )
+    for key in ("llm_daily_papers", "llm_daily_spend_usd"):
+        if values.get(key, 0) < 0:
+            raise RulesError(
+                str(path), f"{key} must not be negative", _line_of(text, key)
+            )
     size = values.get("html_max_bytes")
     if size is not None and not 20_000 <= size <= 10_000_000:
         raise RulesError(

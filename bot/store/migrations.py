@@ -118,6 +118,29 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        3,
+        "summaries cached by paper, model, language and prompt version",
+        (
+            """CREATE TABLE summaries (
+                paper_id INTEGER NOT NULL REFERENCES papers (id),
+                model TEXT NOT NULL,
+                language TEXT NOT NULL,
+                prompt_version TEXT NOT NULL,
+                text_hash TEXT NOT NULL,
+                tldr TEXT NOT NULL,
+                motivation TEXT NOT NULL,
+                method TEXT NOT NULL,
+                result TEXT NOT NULL,
+                conclusion TEXT NOT NULL,
+                source TEXT NOT NULL,
+                cost_usd REAL,
+                created_at TEXT NOT NULL,
+                PRIMARY KEY (paper_id, model, language, prompt_version)
+            )""",
+            "CREATE INDEX summaries_by_day ON summaries (created_at)",
+        ),
+    ),
 )
 
 

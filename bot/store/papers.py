@@ -275,4 +275,5 @@ def _fold_rows(conn: sqlite3.Connection, *, keep: int, drop: int) -> None:
     )
     conn.execute("DELETE FROM digest_papers WHERE paper_id = ?", (drop,))
     conn.execute("DELETE FROM lookups WHERE paper_id = ?", (drop,))
+    conn.execute("DELETE FROM summaries WHERE paper_id = ?", (drop,))
     conn.execute("DELETE FROM papers WHERE id = ?", (drop,))
