@@ -6,12 +6,26 @@ import html
 import re
 import unicodedata
 
-# Bidi controls and zero-width characters ride along in titles copied through
-# mail clients; they break matching and can reorder text on screen.
+# Bidi controls (every Bidi_Control character, the Arabic letter mark too)
+# and zero-width characters ride along in titles copied through mail
+# clients; they break matching and can reorder text on screen.
+# Control characters other than white space go too: a terminal that prints
+# a stored title must not read escape sequences from an email.
 _INVISIBLE = re.compile(
-    "[\u200b\u200c\u200d\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
+    "[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f"
+    "\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]"
 )
-_SPACES = re.compile(r"\s+")
+# A run of white space becomes one space, but a lone ideographic space
+# (U+3000) is part of Japanese and Chinese text as written and stays.
+_SPACES = re.compile(r"\s{2,}|[^\S \u3000]")
+# Chinese and Japanese (not Korean) are written without spaces: a line break
+# between two such characters joins them, as CSS Text 3 renders it, so a
+# snippet wrapped by Scholar's <br> reads as it was written.
+_UNSPACED = (
+    "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\uff01-\uff60\U00020000-\U0003134f"
+)
+_UNSPACED_BREAK = re.compile(rf"(?<=[{_UNSPACED}])[ \t\r]*\n\s*(?=[{_UNSPACED}])")
 _TEX_LETTER = {"i": "ı", "j": "ȷ", "o": "ø", "O": "Ø", "ss": "ß", "l": "ł", "L": "Ł"}
 _TEX_LETTER_COMMAND = re.compile(r"\\(ss|[ijoOlL])(?![A-Za-z])\s*")
 # A letter command (`\\c`, `\\v` ...) needs a brace or a space after it, so
@@ -43,8 +57,16 @@ ELLIPSIS = "\u2026"
 
 
 def clean_text(value: str) -> str:
-    """Drop invisible characters and collapse every run of white space."""
+    """Drop invisible characters and collapse every run of white space.
+
+    A line break between two Chinese or Japanese characters is dropped
+    instead: those scripts put no space between words.
+    """
+    if value.isascii() and value.isprintable() and "  " not in value:
+        return value.strip()  # the common case, with nothing to clean
     value = _INVISIBLE.sub("", value).replace("\u00a0", " ")
+    if "\n" in value:
+        value = _UNSPACED_BREAK.sub("", value)
     return _SPACES.sub(" ", value).strip()
 
 
@@ -82,10 +104,13 @@ def normalize_title(value: str) -> str:
 
     Entities are unescaped once, TeX removed, accents folded, punctuation and
     white space collapsed and case folded, so a Scholar title and arXiv's
-    title for the same paper compare equal.
+    title for the same paper compare equal. A title with no letter or digit
+    at all (only punctuation or emoji) keeps its symbols, so two such titles
+    stay two papers.
     """
     value = strip_tex(html.unescape(clean_text(value)))
     value, _ = strip_ellipsis(value)
     value = unicodedata.normalize("NFKD", value)
     value = "".join(ch for ch in value if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", value.casefold()).strip()
+    words = _NON_WORD.sub(" ", value.casefold()).strip()
+    return words or "".join(value.casefold().split())

@@ -193,8 +193,9 @@ def test_k05_same_byline_different_years_are_four_papers_and_japanese_text_is_ke
     ]
     assert {p.authors for p in papers} == {("J de Vries", "K Jansen")}
     assert paper.title == "深層学習による画像認識の研究"
+    # Scholar's <br> inside Japanese text joins without a space.
     assert paper.snippet == (
-        "本研究では、深層学習を用いた画像認識手法を提案する。 実験により有効性を示す"
+        "本研究では、深層学習を用いた画像認識手法を提案する。実験により有効性を示す"
     )
     assert paper.authors == ("山田 太郎", "佐藤 花子")
     assert paper.venue == "情報処理学会論文誌"

@@ -96,7 +96,7 @@ def test_invalid_toml_reports_the_line(tmp_path: Path) -> None:
 
 def test_wrong_type_and_unknown_language_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.toml").write_text('[settings]\nhtml_max_bytes = "big"\n')
-    with pytest.raises(RulesError, match="whole number.*without quotes"):
+    with pytest.raises(RulesError, match=r"whole number.*without quotes"):
         load_digest_settings(tmp_path)
     (tmp_path / "a.toml").write_text('[settings]\nlanguage = "english"\n')
     with pytest.raises(RulesError, match="unknown language"):

@@ -49,14 +49,22 @@ def section_anchors(digest: Digest) -> tuple[str, ...]:
 def anchor_slugs(names: Sequence[str]) -> tuple[str, ...]:
     """Slugs for ``names``, in order: no spaces or quotes, unique, never ``toc``."""
     taken = set(_RESERVED_ANCHORS)
+    # Where the search for a free suffix resumes, per base: every suffix
+    # below it is taken, so many names with one slug stay linear.
+    resume: dict[str, int] = {}
     anchors: list[str] = []
 
     for name in names:
         base = _ANCHOR_UNSAFE.sub("-", plain(name))
         base = base.strip("-.") or "section"
-        anchor, suffix = base, 2
-        while anchor.casefold() in taken:
-            anchor, suffix = f"{base}-{suffix}", suffix + 1
+        anchor, key = base, base.casefold()
+        if key in taken:
+            suffix = resume.get(key, 2)
+            anchor = f"{base}-{suffix}"
+            while anchor.casefold() in taken:
+                suffix += 1
+                anchor = f"{base}-{suffix}"
+            resume[key] = suffix + 1
         taken.add(anchor.casefold())
         anchors.append(anchor)
     return tuple(anchors)

@@ -36,7 +36,7 @@ class _Entry:
 
 _MARK = "\\\\"  # the "\\" line around each paper's header and abstract
 _ID_LINE = re.compile(
-    r"^arXiv:(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v(\d+))?(?!\d)"
+    r"^arXiv:(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v([1-9]\d{0,3}))?(?!\d)"
 )
 _FIELD = re.compile(r"^([A-Z][A-Za-z]*(?:-[A-Za-z]+)*):\s?(.*)$")
 _REPLACEMENTS_START = "%%--%%--"
@@ -44,7 +44,6 @@ _REPLACED_LINE = "replaced with revised version"
 _TRAILER_URL = re.compile(r"\(\s*(https?://\S+?)\s*,")
 _DATE_YEAR = re.compile(r"\b\d{1,2} [A-Z][a-z]{2} (\d{4})\b")
 _QUOTE_PREFIX = re.compile(r"^(?:> ?)+")
-_PARENTHESIS = re.compile(r"\([^()]*\)")
 _AUTHOR_SPLIT = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 # TeX writes an accented i over a dotless one (Garc\'{\i}a); strip_tex only
 # knows accents over plain letters, so the dotless forms become plain first.
@@ -101,22 +100,27 @@ def _lines(text: str) -> list[str]:
 
 def _entries(lines: list[str]) -> Iterator[_Entry]:
     """Paper blocks: ``\\\\``, header, [``\\\\``, abstract], ``\\\\ ( url )``."""
+    following = _next_filled(lines)
     replacing = False
     index = 0
     at = 0
     while at < len(lines):
         if lines[at].startswith(_REPLACEMENTS_START):
             replacing = True
-        if not _opens_entry(lines, at):
+        if not _opens_entry(lines, following, at):
             at += 1
             continue
 
         header, at = _until_mark(lines, at + 1)
         abstract: list[str] = []
-        if at < len(lines) and lines[at] == _MARK and not _opens_entry(lines, at):
+        if (
+            at < len(lines)
+            and lines[at] == _MARK
+            and not _opens_entry(lines, following, at)
+        ):
             abstract, at = _until_mark(lines, at + 1)
         trailer = None
-        if at < len(lines) and not _opens_entry(lines, at):
+        if at < len(lines) and not _opens_entry(lines, following, at):
             trailer = lines[at]
             at += 1
 
@@ -125,11 +129,23 @@ def _entries(lines: list[str]) -> Iterator[_Entry]:
         index += 1
 
 
-def _opens_entry(lines: list[str], at: int) -> bool:
+def _opens_entry(lines: list[str], following: list[int], at: int) -> bool:
     if lines[at] != _MARK:
         return False
-    following = next((x for x in lines[at + 1 :] if x.strip()), "")
-    return _ID_LINE.match(following) is not None
+    after = following[at + 1]
+    return after < len(lines) and _ID_LINE.match(lines[after]) is not None
+
+
+def _next_filled(lines: list[str]) -> list[int]:
+    """For each line (and one past the end), the first non-blank line from there.
+
+    Computed once, so asking at every ``\\\\`` line stays linear however many
+    there are; ``len(lines)`` means none.
+    """
+    found = [len(lines)] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        found[index] = index if lines[index].strip() else found[index + 1]
+    return found
 
 
 def _until_mark(lines: list[str], start: int) -> tuple[list[str], int]:
@@ -202,11 +218,27 @@ def _paper(
 
 def _authors(value: str) -> tuple[str, ...]:
     """Names split on ``,`` and ``and``; affiliations in parentheses dropped."""
-    while _PARENTHESIS.search(value):
-        value = _PARENTHESIS.sub("", value)
+    value = _without_parentheses(value)
     value = _DOTLESS.sub(lambda m: m.group(1) or m.group(2), value)
     names = (clean_text(strip_tex(name)) for name in _AUTHOR_SPLIT.split(value))
     return tuple(name for name in names if name)
+
+
+def _without_parentheses(value: str) -> str:
+    """``value`` without its bracketed groups, nested ones too, in one pass.
+
+    An unmatched bracket stays, as it was written.
+    """
+    kept: list[str] = []
+    opened: list[int] = []
+    for char in value:
+        if char == "(":
+            opened.append(len(kept))
+        elif char == ")" and opened:
+            del kept[opened.pop() :]
+            continue
+        kept.append(char)
+    return "".join(kept)
 
 
 def _abstract(lines: tuple[str, ...]) -> str | None:
@@ -217,5 +249,5 @@ def _abstract(lines: tuple[str, ...]) -> str | None:
             paragraphs[-1].append(line.strip())
         elif paragraphs[-1]:
             paragraphs.append([])
-    text = "\n\n".join(clean_text(" ".join(p)) for p in paragraphs if p)
+    text = "\n\n".join(clean_text("\n".join(p)) for p in paragraphs if p)
     return text or None

@@ -183,11 +183,24 @@ def strip_forward_html(html: str) -> tuple[ForwardedHeaders | None, str]:
         found = headers
         lines = rendered.split("\n")
         block_end = sum(len(line) + 1 for line in lines[: headers.end_line + 1])
-        for node, start in starts:
-            if start < block_end:
-                node.extract()
+        _extract_all([node for node, start in starts if start < block_end])
         logger.debug("inline forward block cut at rendered offset %d", block_end)
     return (found, str(soup)) if found else (None, html)
+
+
+def _extract_all(nodes: list[NavigableString]) -> None:
+    """Take text nodes out of the tree, reading each parent's children once.
+
+    ``extract()`` alone finds a node's place by scanning its parent, which
+    made a note of many lines under one parent quadratic; places are found
+    once here and nodes taken out from the last, so the others stay valid.
+    """
+    parents = {id(n.parent): n.parent for n in nodes if n.parent is not None}
+    places: dict[int, int] = {}
+    for parent in parents.values():
+        places.update((id(child), at) for at, child in enumerate(parent.contents))
+    for node in sorted(nodes, key=lambda n: places.get(id(n), -1), reverse=True):
+        node.extract(_self_index=places.get(id(node)))
 
 
 def html_to_text(html: str) -> str:

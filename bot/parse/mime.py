@@ -21,7 +21,9 @@ from bot.text import clean_text
 logger = logging.getLogger(__name__)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# RFC 5321 caps the local part at 64 octets; the cap also keeps a search
+# over a long header without any "@" linear.
+_ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]+(?:\.[\w-]+)+")
 _TRAILING_BLANKS = re.compile(rb"[ \t]+(?=\r?\n|$)")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w.:-]+)""", re.I)
 # ESC $ @, ESC $ B (JIS X 0208) and ESC ( J (JIS Roman) only occur in ISO-2022-JP.
@@ -135,9 +137,18 @@ def _decode_raw_header(value: str) -> str:
     # Raw 8-bit header bytes arrive as surrogate escapes (RFC 6532 allows UTF-8).
     value = decode_bytes(value.encode("utf-8", "surrogateescape"), "utf-8")
     try:
-        return str(make_header(decode_header(value)))
-    except Exception:
+        chunks = decode_header(value)
+    except Exception:  # a malformed encoded word: keep the text as it came
         return value
+    try:
+        return str(make_header(chunks))
+    except Exception:
+        # An encoded word names a charset Python lacks, or its bytes lie:
+        # decode word by word with the same guessing as bodies.
+        return "".join(
+            chunk if isinstance(chunk, str) else decode_bytes(chunk, charset)
+            for chunk, charset in chunks
+        )
 
 
 def address_in(value: str) -> str | None:
@@ -268,7 +279,13 @@ def _payload_bytes(part: Message) -> bytes:
 
     # RFC 2045 6.7: trailing blanks were added in transport and must go,
     # or "= " at a line end would survive as a stray "=" inside a URL.
-    raw = part.get_payload(decode=False)
+    # get_payload() would first decode raw 8-bit bytes (which relays leave
+    # in QP bodies) by the declared charset, replacing what does not fit,
+    # before decode_bytes could guess the real one: the stored payload still
+    # holds them as surrogate escapes.
+    raw = vars(part).get("_payload")
+    if not isinstance(raw, str):
+        raw = part.get_payload(decode=False)
     if not isinstance(raw, str):
         return b""
     return _transfer_decoded(raw.encode("utf-8", "surrogateescape"), encoding)

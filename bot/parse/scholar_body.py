@@ -63,20 +63,25 @@ _KNOWN_MARKERS = {
     "引用": "CITATION",
 }
 _LEADING_MARKER = re.compile(r"^\[([^\[\]]{1,12})\]\s*")
+# Each footer pattern with the words it starts with.
 _FOOTER_NAME = (
     # English: "... because you're following new articles related to
     # research by Ada Lovelace." / "... new results for "query"."
     # The name ends at a full stop that does not close an initial ("J. Doe");
     # a quoted query ends at its closing quote.
-    re.compile(
-        r"because you.re following\b.*?\b(?:by|for)\s+"
-        r"(\"[^\"]*\"|“[^”]*”|.+?)(?:(?<!\b[A-Z])\.(?=\s|$)|\s*$)",
-        re.S,
+    (
+        re.compile(r"because you.re following\b"),
+        re.compile(
+            r"because you.re following\b.*?\b(?:by|for)\s+"
+            r"(\"[^\"]*\"|“[^”]*”|.+?)(?:(?<!\b[A-Z])\.(?=\s|$)|\s*$)",
+            re.S,
+        ),
     ),
     # Chinese: "... 是因为您关注了 Grace Hopper 的文章的新引用。"
-    re.compile(r"关注了\s*(.+?)\s*的"),
+    (re.compile("关注了"), re.compile(r"关注了\s*(.+?)\s*的")),
 )
 _LINK_PARAM = r"[?&]{name}=([^&#\s]*)"
+_POSITION = re.compile(r"[0-9]{1,6}")
 
 
 def unescape_leftovers(value: str) -> str:
@@ -194,8 +199,12 @@ def link_param(link: str | None, name: str) -> str | None:
 def followed_from_footer(text: str) -> str | None:
     """The followed person or query named in a footer sentence, if recognised."""
     sentence = clean_text(text)
-    for pattern in _FOOTER_NAME:
-        match = pattern.search(sentence)
+    for lead, pattern in _FOOTER_NAME:
+        # Only the first lead needs trying: a later one sees less of the
+        # text, so it cannot match where the first failed, and trying every
+        # one (as search() does) was quadratic on text repeating the lead.
+        found = lead.search(sentence)
+        match = pattern.match(sentence, found.start()) if found else None
         # A footer whose link text was stripped leaves only punctuation.
         if match and re.search(r"\w", match.group(1)):
             return match.group(1).strip()
@@ -225,8 +234,9 @@ def build_paper(
 
     byline = split_byline(byline_raw) if byline_raw else Byline()
     position_text = link_param(link, "pos")
-    # isdigit() alone would pass "²", which int() refuses.
-    has_position = bool(position_text and re.fullmatch(r"[0-9]+", position_text))
+    # isdigit() alone would pass "²", which int() refuses; an alert holds a
+    # few dozen results, and a longer number would not fit the store's integer.
+    has_position = bool(position_text and _POSITION.fullmatch(position_text))
     position = int(position_text) if position_text and has_position else index
     cites = clean_text(cites_raw) if cites_raw else None
     return PaperRef(

@@ -30,10 +30,13 @@ _TEXT_HOLDERS = frozenset({"div", "p"})
 # Save / share / list / cancel rows end a result block and are never papers.
 _ACTION_LINK = re.compile(r"scholar_share|update_op=email_library_add|scholar_alerts")
 _FOOTER_START = "This message was sent by Google Scholar"
+# Nodes looked at before a title for its marker: the span, its text, spaces.
+_MARKER_LOOKBACK = 12
 # The footer links the followed profile (citations?user=) or query (scholar?q=).
-_FOLLOWED_LINK = re.compile(
-    r"/citations\?(?!.*update_op)(?=.*[?&]user=)|/scholar\?(?=.*[?&](?:q|cites)=)"
-)
+_PROFILE_PATH = "/citations?"
+_QUERY_PATH = "/scholar?"
+_PROFILE_PARAM = re.compile(r"[?&]user=")
+_QUERY_PARAM = re.compile(r"[?&](?:q|cites)=")
 
 
 def parse_scholar_html(html: str) -> ScholarBody:
@@ -135,7 +138,7 @@ def _after(anchor: Tag) -> Iterable[Tag]:
 def _ends_block(node: Tag) -> bool:
     if node.name == "a" and _ACTION_LINK.search(_attr(node, "href")):
         return True
-    return node.name in _TEXT_HOLDERS and _FOOTER_START in own_text(node)
+    return node.name in _TEXT_HOLDERS and _FOOTER_START in clean_text(own_text(node))
 
 
 def _link(anchor: Tag) -> str | None:
@@ -151,13 +154,28 @@ def _marker(anchor: Tag) -> str | None:
         previous = anchor.find_previous_sibling()
         outside = own_text(previous) if previous is not None else ""
     else:
-        outside = "".join(
-            str(s)
-            for s in heading.find_all(string=True)
-            if not _is_inside(s, anchor) and not isinstance(s, PreformattedString)
-        )
+        outside = "".join(reversed(_text_before(anchor, heading)))
     found = re.search(r"\[[^\[\]]{1,20}\]", outside)
     return marker_name(found.group(0) if found else outside, any_bracketed=True)
+
+
+def _text_before(anchor: Tag, heading: Tag) -> list[str]:
+    """The heading's text right before the title, nearest first, a few nodes only.
+
+    The marker span sits just before the title; looking no further than the
+    previous link keeps a heading holding many titles linear to read.
+    """
+    pieces: list[str] = []
+    for steps, node in enumerate(anchor.previous_elements):
+        if node is heading or steps >= _MARKER_LOOKBACK:
+            break
+        if isinstance(node, Tag) and node.name == "a":
+            break
+        if isinstance(node, NavigableString) and not isinstance(
+            node, PreformattedString
+        ):
+            pieces.append(str(node))
+    return pieces
 
 
 def _followed(soup: BeautifulSoup, anchors: list[Tag]) -> str | None:
@@ -169,7 +187,7 @@ def _followed(soup: BeautifulSoup, anchors: list[Tag]) -> str | None:
     for node in start.next_elements:
         if not isinstance(node, Tag) or id(node) in title_ids:
             continue
-        if node.name == "a" and _FOLLOWED_LINK.search(unquote(_attr(node, "href"))):
+        if node.name == "a" and _is_followed_link(unquote(_attr(node, "href"))):
             linked = clean_text(own_text(node)) or linked
         elif node.name in _TEXT_HOLDERS and worded is None:
             # Rewritten links (SafeLinks ...) hide the profile: read the sentence.
@@ -177,15 +195,36 @@ def _followed(soup: BeautifulSoup, anchors: list[Tag]) -> str | None:
     return linked or worded
 
 
+def _is_followed_link(href: str) -> bool:
+    """Whether ``href`` (unquoted) links the followed profile or query.
+
+    A profile link has ``user=`` after ``/citations?`` and no ``update_op``
+    (the Save link has both). Each test is one scan: lookaheads retried at
+    every ``/citations?`` made a long crafted link quadratic.
+    """
+    # The first profile path with no update_op after it is the one to test.
+    last_update = href.rfind("update_op")
+    start = max(0, last_update - len(_PROFILE_PATH) + 1) if last_update >= 0 else 0
+    profile = href.find(_PROFILE_PATH, start)
+    if profile >= 0 and _PROFILE_PARAM.search(href, profile + len(_PROFILE_PATH) - 1):
+        return True
+    query = href.find(_QUERY_PATH)
+    return query >= 0 and bool(_QUERY_PARAM.search(href, query + len(_QUERY_PATH) - 1))
+
+
 def own_text(tag: Tag) -> str:
-    """The text a tag shows itself: ``<br>`` as a space, nested blocks left out."""
+    """The text a tag shows itself: ``<br>`` as a line break, nested blocks left out.
+
+    Callers pass it through ``clean_text``, which makes the break a space
+    (or nothing, between Chinese or Japanese characters).
+    """
     parts: list[str] = []
     stack: list[PageElement] = list(reversed(tag.contents))
     while stack:
         node = stack.pop()
         if isinstance(node, Tag):
             if node.name == "br":
-                parts.append(" ")
+                parts.append("\n")
             elif node.name not in _BLOCK_TAGS and node.name not in _SKIPPED_TAGS:
                 stack.extend(reversed(node.contents))
         elif isinstance(node, NavigableString) and not isinstance(

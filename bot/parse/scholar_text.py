@@ -104,14 +104,15 @@ def _read_block(
         (i for i, line in enumerate(body) if strip_cites_label(line) is not None),
         len(body),
     )
-    cites = strip_cites_label(" ".join(body[cites_at:])) if body[cites_at:] else None
+    cites = strip_cites_label("\n".join(body[cites_at:])) if body[cites_at:] else None
 
     paper = build_paper(
         index=index,
-        title_raw=" ".join(paragraph[:at]),
+        # Lines are joined by clean_text: a space, or nothing inside CJK text.
+        title_raw="\n".join(paragraph[:at]),
         link=link,
         byline_raw=byline or None,
-        snippet_raw=" ".join(body[:cites_at]) or None,
+        snippet_raw="\n".join(body[:cites_at]) or None,
         cites_raw=cites,
         marker=None,
     )

@@ -18,7 +18,9 @@ ArxivId = tuple[str, int | None]
 _ID = (
     r"(?:(?P<new>(?P<yymm>\d{4})\.(?P<number>\d{4,5}))"
     r"|(?P<archive>[a-z]+(?:-[a-z]+)*)(?:\.[a-z-]+)?/(?P<old>\d{7}))"
-    r"(?:v(?P<version>[1-9]\d*))?"
+    # No paper has thousands of versions; a longer number is not an id and
+    # would not fit the store's integer.
+    r"(?:v(?P<version>[1-9]\d{0,3}))?"
 )
 _ID_ALONE = re.compile(_ID, re.IGNORECASE)
 _ARXIV_HOSTS = frozenset({"arxiv.org", "www.arxiv.org", "export.arxiv.org"})

@@ -64,9 +64,16 @@ def _tidy(candidate: str) -> str | None:
     doi = doi.rstrip(_TRAILING_PUNCTUATION + "/")
 
     # A closing bracket is the DOI's own in SICI DOIs, "(SICI)...", and only
-    # punctuation around it when unmatched.
-    while doi.endswith(")") and doi.count(")") > doi.count("("):
-        doi = doi[:-1].rstrip(_TRAILING_PUNCTUATION)
+    # punctuation around it when unmatched. Counted once and cut once: a
+    # crafted link ending in many brackets must not cost a pass per bracket.
+    surplus = doi.count(")") - doi.count("(")
+    end = len(doi)
+    while surplus > 0 and doi.endswith(")", 0, end):
+        end -= 1
+        while end and doi[end - 1] in _TRAILING_PUNCTUATION:
+            end -= 1
+        surplus -= 1
+    doi = doi[:end]
 
     if _DOI.fullmatch(doi) is None:
         log.debug("not a DOI after tidying: %r", doi[:80])

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 MAX_LAYERS = 8
 
 _GOOGLE_HOST = re.compile(r"(?:www\.)?google\.(?:(?:co|com)\.)?[a-z]{2,}")
-_SAFELINKS_SUFFIX = ".safelinks.protection.outlook.com"
+_SAFELINKS_LABELS = ".safelinks.protection."
 _PROOFPOINT_HOSTS = frozenset({"urldefense.proofpoint.com", "urldefense.com"})
 _MIMECAST_HOST = re.compile(
     r"protect(?:-[a-z0-9]+)?\.mimecast\.com|[a-z0-9.-]+\.mimecastprotect\.com"
@@ -132,8 +132,10 @@ def _is_gmail(parts: SplitResult) -> bool:
 
 
 def _is_safelinks(parts: SplitResult) -> bool:
+    # The region label varies, and so does the parent domain outside
+    # Microsoft's commercial cloud: the two labels in the middle do not.
     host = host_of(parts)
-    if host.endswith(_SAFELINKS_SUFFIX):
+    if _SAFELINKS_LABELS in f".{host}":
         return True
     return host == "outlook.office.com" and parts.path == "/mail/safelink.html"
 

@@ -22,6 +22,9 @@ NOT_IN_SNIPPET = (
 NO_TEXT = "No text was available for this paper: no abstract and no snippet."
 
 TLDR_LIMIT = 200
+# Abstracts run to a few thousand characters. Text beyond this is not read,
+# so one oversized snippet cannot stall the digest of everything else.
+MAX_TEXT = 20_000
 SENTENCES_PER_FIELD = 2
 
 # A period ends a sentence only before white space, so decimals ("3.4×") and
@@ -148,7 +151,9 @@ def _continues(text: str, match: re.Match[str]) -> bool:
     if match.group()[0] != ".":
         return False
 
-    word = _WORD_BEFORE_DOT.search(text[: match.start()])
+    # Only the word right before the stop matters: a short window keeps
+    # each look linear, however long the text.
+    word = _WORD_BEFORE_DOT.search(text, max(0, match.start() - 40), match.start())
     if word is None:
         return False
     token = word.group(1)
@@ -194,8 +199,9 @@ def headline_index(
     for index in whole:
         if _HEADLINE.search(sentences[index]):
             return index
+    complete = set(whole)
     for index in method:
-        if index in whole:
+        if index in complete:
             return index
     return whole[0] if whole else 0
 
@@ -225,9 +231,14 @@ def _quote(sentences: Sequence[str], indexes: Sequence[int]) -> str:
 
 
 def summarize_text(text: str, *, from_snippet: bool) -> Summary:
-    """An extractive :class:`Summary` of an abstract or of an alert's snippet."""
-    sentences = split_sentences(text)
-    whole = whole_sentences(sentences, from_snippet=from_snippet)
+    """An extractive :class:`Summary` of an abstract or of an alert's snippet.
+
+    Only the first ``MAX_TEXT`` characters are read; a text cut there loses
+    its last, partial sentence as a snippet does.
+    """
+    cut = len(text) > MAX_TEXT
+    sentences = split_sentences(text[:MAX_TEXT])
+    whole = whole_sentences(sentences, from_snippet=from_snippet or cut)
     if len(whole) < len(sentences) and not sentences[-1].endswith("…"):
         # Scholar's cut shows as such wherever the fragment is quoted.
         sentences[-1] += " …"
