@@ -102,7 +102,7 @@ def _accented(command: str, letter: str) -> str:
 def normalize_title(value: str) -> str:
     """The one normal form titles are compared in.
 
-    Entities are unescaped once, TeX removed, accents folded, punctuation and
+    Entities are unescaped once, TeX removed, Latin accents folded, punctuation and
     white space collapsed and case folded, so a Scholar title and arXiv's
     title for the same paper compare equal. A title with no letter or digit
     at all (only punctuation or emoji) keeps its symbols, so two such titles
@@ -110,7 +110,24 @@ def normalize_title(value: str) -> str:
     """
     value = strip_tex(html.unescape(clean_text(value)))
     value, _ = strip_ellipsis(value)
-    value = unicodedata.normalize("NFKD", value)
-    value = "".join(ch for ch in value if not unicodedata.combining(ch))
+    value = _fold_latin_accents(unicodedata.normalize("NFKD", value))
     words = _NON_WORD.sub(" ", value.casefold()).strip()
     return words or "".join(value.casefold().split())
+
+
+def _fold_latin_accents(decomposed: str) -> str:
+    """Drop combining marks on Latin letters only, then recompose the rest.
+
+    "Lévy" and "Levy" are one spelling, but a kana's voicing mark (バ vs ハ)
+    or the breve of Cyrillic Й makes another letter, so those marks stay.
+    """
+    kept: list[str] = []
+    base_is_latin = False
+    for char in decomposed:
+        if unicodedata.combining(char):
+            if base_is_latin:
+                continue
+        else:
+            base_is_latin = char < "\u0250" or "\u1e00" <= char <= "\u1eff"
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept))
