@@ -121,7 +121,8 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
     """Write the digest of every paper not yet in an earlier digest.
 
     Pending papers are first completed from arXiv and OpenAlex (each paper
-    looked up once; SCHOLAR_DIGEST_OFFLINE=1 skips this). A written digest
+    looked up once; SCHOLAR_DIGEST_OFFLINE=1 skips this), then summarized by
+    the model named in SCHOLAR_DIGEST_LLM_MODEL (else extractively). A written digest
     counts as delivered: the next one starts after its papers. With
     --dry-run nothing is marked.
     """
@@ -138,8 +139,16 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
                 from bot.enrich.setup import open_enricher
 
                 enricher = stack.enter_context(open_enricher(conn, settings))
+            # Imported here: the model summarizer is not needed by other commands.
+            from bot.summarize.llm import summarizer_for
+
             run = make_digest(
-                conn, out_dir, digest_settings, enricher=enricher, dry_run=dry_run
+                conn,
+                out_dir,
+                digest_settings,
+                summarizer=summarizer_for(conn, settings, digest_settings),
+                enricher=enricher,
+                dry_run=dry_run,
             )
     finally:
         conn.close()
