@@ -306,18 +306,38 @@ def test_retries_end_with_service_unavailable_naming_url_and_status(
     assert len(stub.requests) == 3
 
 
-def test_fetch_leaves_every_id_for_later_when_arxiv_stays_down(
-    stub: ArxivStub, caplog: pytest.LogCaptureFixture
+def test_fetch_raises_when_arxiv_is_down_from_the_first_batch(
+    stub: ArxivStub,
 ) -> None:
     stub.add(*(paper(n) for n in range(150)))
     stub.queue(*[Canned(status=503)] * 2)
 
-    with polite(max_attempts=2) as http:
-        found = ArxivClient(http, stub.url).fetch([new_id(n) for n in range(150)])
+    with polite(max_attempts=2) as http, pytest.raises(ServiceUnavailableError):
+        ArxivClient(http, stub.url).fetch([new_id(n) for n in range(150)])
 
-    assert found == {}
     assert len(stub.requests) == 2  # the second batch is not even tried
-    assert "150 of 150 ids left for a later run" in caplog.text
+
+
+def test_fetch_keeps_the_first_batch_when_arxiv_goes_down_after_it(
+    stub: ArxivStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    stub.add(*(paper(n) for n in range(150)))
+
+    with polite(max_attempts=2) as http:
+        client = ArxivClient(http, stub.url)
+        # The first batch is answered; then arXiv goes down for the second.
+        original = client._query
+
+        def query_then_fail(*args: object, **kwargs: object) -> object:
+            if stub.requests:
+                stub.queue(*[Canned(status=503)] * 2)
+            return original(*args, **kwargs)  # type: ignore[arg-type]
+
+        client._query = query_then_fail  # type: ignore[method-assign]
+        found = client.fetch([new_id(n) for n in range(150)])
+
+    assert len(found) == 100
+    assert "50 of 150 ids left for a later run" in caplog.text
 
 
 def test_a_retry_after_beyond_the_cap_gives_up_at_once(stub: ArxivStub) -> None:

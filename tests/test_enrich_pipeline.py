@@ -323,3 +323,31 @@ def test_cli_digest_asks_the_configured_services_unless_offline(
         assert paper["abstract_source"] == "arxiv"
         assert "scholar-digest" in arxiv.requests[0].headers.get("User-Agent", "")
         assert "owner@example.org" not in digest.stderr  # mailto never logged
+
+
+def test_a_service_found_down_is_not_asked_again_for_every_paper(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    titles_only = tuple(
+        Result(
+            f"Title-only study number {n} of hybrid retrieval",
+            "P Silva - 2026",
+            f"https://www.example-publisher.org/papers/{n}",
+            "A snippet",
+        )
+        for n in range(5)
+    )
+    ingest_message(conn, alert_bytes(titles_only), origin="t", limits=IngestLimits())
+    arxiv, openalex = stand_ins()
+    with arxiv, openalex:
+        for _ in range(20):
+            openalex.misbehave(status=503)
+        arxiv.queue(*[Canned(status=503) for _ in range(20)])
+        with enricher_for(conn, arxiv, openalex) as enricher:
+            make_digest(conn, tmp_path / "out", DigestSettings(), enricher=enricher)
+        # Three attempts each (the client's retries), then the run moves on.
+        assert (len(openalex.requests), len(arxiv.requests)) == (3, 3)
+
+    papers = digest_papers(tmp_path / "out")
+    assert len(papers) == 5
+    assert all(paper["notes"] == [UNAVAILABLE_NOTE] for paper in papers.values())

@@ -52,9 +52,11 @@ class ArxivClient:
 
         Ids are asked without version, once each, ``BATCH_SIZE`` a request.
         An id the answer lacks or answers with an ``Error`` entry is absent
-        from the result, as are ids left unasked when arXiv stays
-        unavailable (logged as a warning): the caller asks again next run.
-        Raises :class:`LookupFailedError` when arXiv refuses a request.
+        from the result, as are ids left unasked when arXiv becomes
+        unavailable after a first batch (logged as a warning): the caller asks
+        again next run. Raises :class:`ServiceUnavailableError` when the first
+        batch cannot be had and :class:`LookupFailedError` when arXiv refuses
+        a request.
         """
         wanted = _canonical_ids(ids)
         found: dict[str, FoundRecord] = {}
@@ -69,6 +71,8 @@ class ArxivClient:
             try:
                 feed = self._query(params, what=f"{len(batch)} ids")
             except ServiceUnavailableError as exc:
+                if start == 0:
+                    raise  # nothing fetched: the caller records the outage
                 log.warning(
                     "arXiv unavailable, %d of %d ids left for a later run: %s",
                     len(wanted) - start,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from bot.enrich.errors import LookupFailedError
+from bot.enrich.errors import LookupFailedError, ServiceUnavailableError
 from bot.enrich.found import FoundRecord
 from bot.enrich.matching import best_candidate
 from bot.models import AbstractSource, PaperRecord
@@ -26,6 +26,13 @@ from bot.text import normalize_title
 
 log = logging.getLogger(__name__)
 
+# Lookups that go to the same service share its fate when it is down.
+_SERVICE_HOST = {
+    LookupService.ARXIV_ID: "arxiv",
+    LookupService.ARXIV_TITLE: "arxiv",
+    LookupService.OPENALEX_DOI: "openalex",
+    LookupService.OPENALEX_TITLE: "openalex",
+}
 UNAVAILABLE_NOTE = "Full record not available yet: shown as the alert gave it."
 
 
@@ -93,6 +100,7 @@ class Enricher:
         self._policy = policy or RetryPolicy()
         self._now = now
         self._asked: set[tuple[int, LookupService]] = set()
+        self._down: set[str] = set()
 
     def enrich(self, papers: Sequence[StoredPaper]) -> EnrichReport:
         """Complete ``papers``: arXiv by id, then OpenAlex by DOI, then titles.
@@ -103,6 +111,7 @@ class Enricher:
         """
         report = EnrichReport()
         self._asked.clear()
+        self._down.clear()
         rows = {paper.row_id: paper.record for paper in papers}
         states = lookup_states(self._conn, list(rows))
 
@@ -113,7 +122,8 @@ class Enricher:
         self._by_arxiv_id(rows, states, report)
 
         for row_id, record in rows.items():
-            if _incomplete(record) and self._has_open_lookup(row_id, states):
+            open_lookup = self._has_open_lookup(row_id, states)
+            if _incomplete(record) and (open_lookup or self._down):
                 report.unavailable.add(row_id)
         log.info(
             "enrichment: %d lookup(s), %d found, %d failed, %d paper(s) incomplete",
@@ -250,6 +260,10 @@ class Enricher:
         report: EnrichReport,
     ) -> None:
         rows = list(wanted)
+        if isinstance(exc, ServiceUnavailableError):
+            # Down after its own retries: asking again for every other paper
+            # would only hold up the digest. Later runs try again.
+            self._down.add(_SERVICE_HOST[service])
         log.warning(
             "%s lookup failed for %d paper(s), retried on a later run: %s",
             service.value,
@@ -281,8 +295,9 @@ class Enricher:
         row_id: int,
         service: LookupService,
     ) -> bool:
-        # Once per run at most, whatever the retry policy says.
-        if (row_id, service) in self._asked:
+        # Once per run at most, whatever the retry policy says, and not at
+        # all once the service was found down in this run.
+        if (row_id, service) in self._asked or _SERVICE_HOST[service] in self._down:
             return False
         return self._policy.due(states.get((row_id, service)), self._now())
 
