@@ -9,11 +9,11 @@ import xml.etree.ElementTree as ET
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import pairwise
-from types import TracebackType
-from typing import Self
 from urllib.parse import parse_qs, urlsplit
+
+from tests.stubs.loopback import LoopbackServer
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
@@ -153,7 +153,7 @@ def _add_entry(feed: ET.Element, paper: StubEntry) -> None:
         )
 
 
-class ArxivStub:
+class ArxivStub(LoopbackServer):
     """The stand-in server, run in a thread while used as a context manager.
 
     ``entries`` maps an id (no version) to its paper. Misbehaviour: ``canned``
@@ -168,17 +168,12 @@ class ArxivStub:
         self.duplicate = False
         self.requests: list[SeenRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        # A short poll lets shutdown() return at once rather than in 0.5 s.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.01,), daemon=True
-        )
+        super().__init__(_handler_for(self))
 
     @property
     def url(self) -> str:
         """The query endpoint, as ``SCHOLAR_DIGEST_ARXIV_API_URL`` would name it."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{API_PATH}"
+        return self.origin + API_PATH
 
     def add(self, *entries: StubEntry) -> None:
         for entry in entries:
@@ -191,20 +186,6 @@ class ArxivStub:
         """Seconds between the starts of consecutive requests, as seen here."""
         times = [seen.time for seen in self.requests]
         return [later - earlier for earlier, later in pairwise(times)]
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     def record(self, seen: SeenRequest) -> Canned | None:
         """Keep ``seen``; the canned answer to send instead, if one is queued."""

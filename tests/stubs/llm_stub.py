@@ -9,9 +9,10 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from tests.stubs.loopback import LoopbackServer
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 
@@ -88,7 +89,7 @@ def _echo(call: SeenCall) -> StubReply:
     return StubReply(content="{}")
 
 
-class LlmStub:
+class LlmStub(LoopbackServer):
     """Serves ``POST /v1/chat/completions``; use as a context manager.
 
     ``respond`` maps each request to a :class:`StubReply`; replies queued
@@ -108,32 +109,12 @@ class LlmStub:
         self.max_in_flight = 0
         self._queue: deque[StubReply] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        # A short poll keeps shutdown (and so each test) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        super().__init__(self._handler_class())
 
     @property
     def api_base(self) -> str:
         """What to give litellm as ``api_base``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return self.origin + "/v1"
 
     def fail_next(self, *replies: StubReply) -> None:
         """Queue replies sent (in order) instead of ``respond``'s."""

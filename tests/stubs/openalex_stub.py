@@ -9,10 +9,11 @@ import time
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.stubs.loopback import LoopbackServer
 
 _WORD = re.compile(r"\w+")
 _DOI_URL = "https://doi.org/"
@@ -91,7 +92,7 @@ def inverted_index(text: str) -> dict[str, list[int]]:
     return index
 
 
-class OpenAlexStub:
+class OpenAlexStub(LoopbackServer):
     """Serves ``/works?filter=doi:a|b`` and ``/works?search=...`` from memory.
 
     Use as a context manager; ``url`` is the base to give the client.
@@ -104,30 +105,11 @@ class OpenAlexStub:
         self.requests: list[SeenRequest] = []
         self._queue: deque[Misbehaviour] = deque()
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        # A short poll keeps shutdown (and so each test) quick.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        super().__init__(self._handler_class())
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return self.origin
 
     def misbehave(
         self,
