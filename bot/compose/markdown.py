@@ -12,6 +12,7 @@ from bot.compose.wording import (
     abstract_label,
     alerts_line,
     authors_line,
+    grouped_fields,
     header_line,
     identifiers,
     plain,
@@ -19,7 +20,6 @@ from bot.compose.wording import (
     section_anchors,
     shown_abstract,
     shown_title,
-    summary_fields,
     venue_year,
 )
 
@@ -135,7 +135,7 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     # The blank line ends the HTML block, so what follows is read as Markdown
     # (escapes applied) rather than passed through as raw HTML.
     yield ""
-    for label, text in summary_fields(summary):
+    for label, text in grouped_fields(summary):
         yield f"{label}: {escape_md(text)}"
         yield ""
     for label, text in identifiers(paper):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,11 +28,47 @@ TLDR_LIMIT = 200
 MAX_TEXT = 20_000
 SENTENCES_PER_FIELD = 2
 
+# A sentence Google Scholar cut still says something only with six words or
+# more (a CJK character counts as 1/2.5 of a word, so fifteen make six) and
+# 40% of the words of a typical whole sentence of the same text.
+MIN_WORDS = 6
+CJK_PER_WORD = 2.5
+MIN_SHARE_OF_TYPICAL = 0.4
+
 # A period ends a sentence only before white space, so decimals ("3.4×") and
 # dotted names ("cs.DC") never split; CJK stops need no space after them.
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)\]]*\s+|[。．！？]+[」』）\"”’]*\s*")
 _WORD_BEFORE_DOT = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _ENDS = re.compile(r"[.!?。．！？][\"'”’)\]」』）]*$")
+
+_CJK = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
+_WORD = re.compile(r"[^\W_]+")
+
+# Where a TL;DR may end early: after a clause's punctuation, else before a
+# conjunction that opens the next clause. A cut is made before the match.
+_CLAUSE_MARK = re.compile(r"\s*(?:[,;:、，；：]|\s[—–]\s)")
+_CLAUSE_WORD = re.compile(
+    r"\s+(?=(?:and|but|while|whereas|which|so that|thereby|although|yet)\s)",
+    re.IGNORECASE,
+)
+# Words that promise another after them: a TL;DR never ends on one.
+_DANGLING = frozenset(
+    {
+        *("a", "an", "the", "this", "these", "those", "its", "their", "our"),
+        *("and", "or", "but", "nor", "so", "yet", "than", "as", "if", "whether"),
+        *("while", "whereas", "when", "where", "although", "because", "since"),
+        *("which", "that", "whose", "who", "whom", "what", "how"),
+        *("of", "to", "with", "by", "for", "in", "on", "at", "from", "into"),
+        *("onto", "via", "per", "over", "under", "between", "among", "without"),
+        *("within", "across", "through", "about", "against", "toward", "towards"),
+        *("is", "are", "was", "were", "be", "been", "being", "has", "have", "had"),
+        *("can", "could", "will", "would", "may", "might", "must", "should"),
+        *("we", "it", "each", "every", "both", "such", "not", "also", "more"),
+        *("many", "most", "some", "any", "several", "few", "other", "all"),
+    }
+)
 
 # Abbreviations that end in a period inside a sentence in paper abstracts.
 # "etc." is left out: it ends sentences as often as not, and the lower-case
@@ -65,19 +102,38 @@ def _cue(pattern: str, weight: int = 1) -> _Cue:
 
 
 # Words after "we" that report a finding or an opinion, not what was done.
-_NOT_DONE = r"(?:find|found|observe|show|conclude|believe|note|argue|hope|can|will)"
+_NOT_DONE = (
+    r"(?:find|found|observe|show|conclude|believe|note|argue|hope|can|will"
+    r"|demonstrate|report|confirm|achieve)"
+)
+
+# What the authors made: "we propose …", or "(we) give a join / derive a
+# bound". A sentence saying so is the method even when it also measures.
+_CONTRIBUTION = re.compile(
+    r"\bwe (?:\w+ ){0,2}?(?:propose|present|introduce|design|develop|"
+    r"build|derive|attach|devise|formulate|construct|describe|implement)"
+    r"|\b(?:give|gives|derive|derives|present|presents|provide|provides)"
+    r"\s+(?:\S+\s+){0,3}?(?:algorithm|join|bound|scheme|protocol|index|"
+    r"estimator|proof|construction|data structure|technique|heuristic|"
+    r"reduction|procedure|analysis)",
+    re.IGNORECASE,
+)
+
+# Abstracts mostly say what the authors did as "We <verb>" opening a clause;
+# "every failure we injected" is a relative clause, not a contribution.
+_AUTHORS_DID = re.compile(
+    r"(?:^|[,;:(]\s*|\b(?:and|then|here|paper|work|study|article|end|finally|"
+    r"first|next|instead|specifically|further|thus|therefore)\s+)"
+    rf"we (?:\w+ly |also |then |first |further )?(?!{_NOT_DONE}\b)[a-z]+\b",
+    re.IGNORECASE,
+)
 
 # Role order doubles as the tie-break: a sentence that both proposes and
 # measures reads first as the contribution.
 _CUES: dict[Role, tuple[_Cue, ...]] = {
     Role.METHOD: (
-        _cue(
-            r"\bwe (?:\w+ ){0,2}?(?:propose|present|introduce|design|develop|"
-            r"build|derive|attach|devise|formulate|construct|describe|implement)",
-            3,
-        ),
-        # Abstracts mostly say what the authors did as "We <verb>".
-        _cue(rf"\bwe (?:\w+ly |also |then |first )?(?!{_NOT_DONE}\b)[a-z]+\b", 2),
+        _Cue(_CONTRIBUTION, 3),
+        _Cue(_AUTHORS_DID, 2),
         _cue(r"\b(?:this|the present|our) (?:paper|work|article|study)\b", 2),
         _cue(r"\b(?:proposes|presents|introduces|is proposed|are proposed)\b", 2),
         _cue(r"\bour (?:method|approach|framework|system|model|algorithm)\b"),
@@ -161,6 +217,36 @@ def _continues(text: str, match: re.Match[str]) -> bool:
     return token.lower() in _ABBREVIATIONS or (len(token) == 1 and token.isupper())
 
 
+def count_words(text: str) -> float:
+    """How many words ``text`` holds, a CJK character counting 1/2.5 of one."""
+    cjk = len(_CJK.findall(text))
+    return len(_WORD.findall(_CJK.sub(" ", text))) + cjk / CJK_PER_WORD
+
+
+def usable_sentences(sentences: Sequence[str], *, cut: bool) -> list[int]:
+    """Indexes of the sentences that may fill a field, in text order.
+
+    A repeated sentence counts once. When ``cut``, the last sentence is where
+    the text was cut off, and it is kept only if it still carries meaning.
+    """
+    whole = sentences[:-1] if cut else sentences
+    typical = statistics.median(count_words(s) for s in whole) if whole else 0.0
+    seen: set[str] = set()
+    usable: list[int] = []
+
+    for index, sentence in enumerate(sentences):
+        key = sentence.casefold()
+        if key in seen:
+            continue
+        seen.add(key)
+        if cut and index == len(sentences) - 1:
+            words = count_words(sentence)
+            if words < MIN_WORDS or words < MIN_SHARE_OF_TYPICAL * typical:
+                continue
+        usable.append(index)
+    return usable
+
+
 def _scores(sentence: str) -> dict[Role, int]:
     return {
         role: sum(cue.weight for cue in cues if cue.pattern.search(sentence))
@@ -168,50 +254,72 @@ def _scores(sentence: str) -> dict[Role, int]:
     }
 
 
-def _assign_roles(sentences: Sequence[str]) -> dict[Role, list[int]]:
-    """Sentence indexes per role, each sentence first going to its best role."""
-    scores = [_scores(sentence) for sentence in sentences]
+def _best_role(sentence: str, score: dict[Role, int]) -> Role | None:
+    # A sentence that says what the authors did is the method even when it
+    # also reports a result; the result field then needs another sentence.
+    if _CONTRIBUTION.search(sentence) or _AUTHORS_DID.search(sentence):
+        return Role.METHOD
+    best = max(Role, key=lambda role: score[role])
+    return best if score[best] > 0 else None
+
+
+def _assign_roles(
+    sentences: Sequence[str], usable: Sequence[int]
+) -> dict[Role, list[int]]:
+    """Sentence indexes per role; each sentence fills one role at most."""
+    scores = {index: _scores(sentences[index]) for index in usable}
     chosen: dict[Role, list[int]] = {role: [] for role in Role}
 
-    for index, score in enumerate(scores):
-        best = max(Role, key=lambda role: score[role])
-        if score[best] > 0:
-            chosen[best].append(index)
+    for index in usable:
+        role = _best_role(sentences[index], scores[index])
+        if role is not None:
+            chosen[role].append(index)
 
-    # A sentence that both proposes and measures can fill an otherwise empty
-    # role when its cue for that role is strong; a weak one would only echo it.
+    # Abstracts open with the problem: a sentence before the first method or
+    # result sentence that no cue claimed is still the reason for the work.
+    claimed = set().union(*chosen.values())
+    work = chosen[Role.METHOD] + chosen[Role.RESULT]
+    first_work = min(work, default=len(sentences))
+    motivation = chosen[Role.MOTIVATION]
+    for index in usable:
+        if index >= first_work or len(motivation) >= SENTENCES_PER_FIELD:
+            break
+        if index not in claimed:
+            motivation.append(index)
+    motivation.sort()
+
+    # A role left empty may take a sentence with a strong cue for it from a
+    # role that keeps another sentence; one alone stays where it is.
     for role in Role:
-        if not chosen[role]:
-            candidates = [i for i, score in enumerate(scores) if score[role] > 1]
-            candidates.sort(key=lambda i: -scores[i][role])
-            chosen[role] = sorted(candidates[:1])
+        if chosen[role]:
+            continue
+        spare = [i for other in Role if len(chosen[other]) > 1 for i in chosen[other]]
+        strong = [i for i in spare if scores[i][role] > 1]
+        if not strong:
+            continue
+        moved = max(strong, key=lambda i: scores[i][role])
+        for other in Role:
+            if moved in chosen[other]:
+                chosen[other].remove(moved)
+        chosen[role].append(moved)
     return chosen
 
 
-def headline_index(
-    sentences: Sequence[str], method: Sequence[int], whole: Sequence[int]
-) -> int:
-    """The sentence that best says what the paper did.
+def _tldr_index(
+    sentences: Sequence[str], usable: Sequence[int], roles: dict[Role, list[int]]
+) -> int | None:
+    """The sentence that best says what the paper does or finds.
 
     A stated contribution ("we propose", "we show") first, else the first
-    method sentence, else the first sentence; only ``whole`` ones qualify.
+    method sentence, else the first result, else the first usable sentence.
     """
-    for index in whole:
+    for index in usable:
         if _HEADLINE.search(sentences[index]):
             return index
-    complete = set(whole)
-    for index in method:
-        if index in complete:
-            return index
-    return whole[0] if whole else 0
-
-
-def whole_sentences(sentences: Sequence[str], *, from_snippet: bool) -> list[int]:
-    """Indexes of complete sentences: a snippet's cut last one is left out."""
-    indexes = list(range(len(sentences)))
-    if from_snippet and len(sentences) > 1 and not _ENDS.search(sentences[-1]):
-        indexes.pop()
-    return indexes
+    for role in (Role.METHOD, Role.RESULT):
+        if roles[role]:
+            return min(roles[role])
+    return usable[0] if usable else None
 
 
 def trim_at_word(text: str, limit: int = TLDR_LIMIT) -> str:
@@ -226,58 +334,113 @@ def trim_at_word(text: str, limit: int = TLDR_LIMIT) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
+def trim_tldr(sentence: str, *, cut: bool = False, limit: int = TLDR_LIMIT) -> str:
+    """``sentence`` as a TL;DR of at most ``limit`` characters.
+
+    A longer sentence, or one the text was cut inside (``cut``), ends early
+    at its last clause boundary that keeps six words, else at a word; never
+    on a word that needs another after it. ``…`` marks what was left off.
+    """
+    text = sentence.removesuffix("…").rstrip() if cut else sentence
+    if not cut and len(text) <= limit:
+        return text
+
+    window = text[: limit - 1]
+    head = _clause_head(window) or (
+        trim_at_word(text, limit)[:-1] if len(text) > limit else window
+    )
+    head = _drop_dangling(head)
+    # Ending where Scholar cut, it reads as the fields quote it: " …".
+    return sentence if cut and head == text else head + "…"
+
+
+def _clause_head(text: str) -> str | None:
+    """``text`` up to its last clause boundary that leaves a meaningful head."""
+    for pattern in (_CLAUSE_MARK, _CLAUSE_WORD):
+        for match in reversed(list(pattern.finditer(text))):
+            head = text[: match.start()]
+            # A cut inside brackets would leave one open.
+            if count_words(head) >= MIN_WORDS and head.count("(") <= head.count(")"):
+                return head
+    return None
+
+
+def _drop_dangling(text: str) -> str:
+    words = text.rstrip(" ,;:-–—、，；：").split(" ")
+    while len(words) > 1 and words[-1].strip(",;:").casefold() in _DANGLING:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:-–—、，；：")
+
+
 def _quote(sentences: Sequence[str], indexes: Sequence[int]) -> str:
-    return " ".join(sentences[i] for i in indexes[:SENTENCES_PER_FIELD])
+    return " ".join(sentences[i] for i in sorted(indexes)[:SENTENCES_PER_FIELD])
 
 
-def summarize_text(text: str, *, from_snippet: bool) -> Summary:
+def summarize_text(text: str, *, from_snippet: bool, title: str = "") -> Summary:
     """An extractive :class:`Summary` of an abstract or of an alert's snippet.
 
-    Only the first ``MAX_TEXT`` characters are read; a text cut there loses
-    its last, partial sentence as a snippet does.
+    Only the first ``MAX_TEXT`` characters are read; a text cut there ends in
+    a partial sentence as a snippet does. ``title`` is the TL;DR when no
+    sentence carries meaning.
     """
-    cut = len(text) > MAX_TEXT
     sentences = split_sentences(text[:MAX_TEXT])
-    whole = whole_sentences(sentences, from_snippet=from_snippet or cut)
-    if len(whole) < len(sentences) and not sentences[-1].endswith("…"):
+    cut = (
+        bool(sentences)
+        and (from_snippet or len(text) > MAX_TEXT)
+        and not _ENDS.search(sentences[-1])
+    )
+    if cut and not sentences[-1].endswith("…"):
         # Scholar's cut shows as such wherever the fragment is quoted.
         sentences[-1] += " …"
-    missing = NOT_IN_SNIPPET if from_snippet else NOT_IN_ABSTRACT
-    source = SOURCE_SNIPPET if from_snippet else SOURCE_ABSTRACT
-    roles = _assign_roles(sentences)
-    headline = headline_index(sentences, roles[Role.METHOD], whole)
+    usable = usable_sentences(sentences, cut=cut)
+    roles = _assign_roles(sentences, usable)
+    headline = _tldr_index(sentences, usable, roles)
 
     # The last sentence stands in for a conclusion only in a whole abstract:
     # a snippet's last sentence is where Google Scholar cut the text.
     if not roles[Role.CONCLUSION] and not from_snippet:
         used = {headline}.union(*roles.values())
-        unused = [i for i in range(len(sentences)) if i not in used]
+        if cut:
+            used.add(len(sentences) - 1)
+        unused = [i for i in usable if i not in used]
         roles[Role.CONCLUSION] = unused[-1:]
+
+    if headline is not None:
+        last = cut and headline == len(sentences) - 1
+        tldr = trim_tldr(sentences[headline], cut=last)
+    else:
+        tldr = title or trim_tldr(sentences[0] if sentences else "", cut=cut)
+    missing = NOT_IN_SNIPPET if from_snippet else NOT_IN_ABSTRACT
 
     def field(role: Role) -> str:
         return _quote(sentences, roles[role]) or missing
 
     return Summary(
-        tldr=trim_at_word(sentences[headline]),
+        tldr=tldr,
         motivation=field(Role.MOTIVATION),
         method=field(Role.METHOD),
         result=field(Role.RESULT),
         conclusion=field(Role.CONCLUSION),
-        source=source,
+        source=SOURCE_SNIPPET if from_snippet else SOURCE_ABSTRACT,
     )
 
 
 def summarize_paper(paper: PaperRecord) -> Summary:
-    """Summarize from the abstract, else the snippet, else say there was no text."""
+    """Summarize from the abstract, else the snippet, else say there was no text.
+
+    Without text the four fields carry one identical note, which the HTML
+    and plain-text digests show once under the four labels joined.
+    """
     abstract = clean_text(paper.abstract or "")
     snippet = clean_text(paper.snippet or "")
+    title = clean_text(paper.title)
 
     if abstract and paper.abstract_source != AbstractSource.SNIPPET:
-        return summarize_text(abstract, from_snippet=False)
+        return summarize_text(abstract, from_snippet=False, title=title)
     if abstract or snippet:
-        return summarize_text(abstract or snippet, from_snippet=True)
+        return summarize_text(abstract or snippet, from_snippet=True, title=title)
     return Summary(
-        tldr=clean_text(paper.title),
+        tldr=title,
         motivation=NO_TEXT,
         method=NO_TEXT,
         result=NO_TEXT,
