@@ -76,6 +76,7 @@ def test_ingest_digest_status_round_trip(tmp_path: Path, shared_samples: Path) -
     status = run_cli("status", cwd=tmp_path, env=env)
     assert "0 pending" in status.stdout
     assert "12 paper(s)" in status.stdout
+    assert "model today:    0 paper(s) summarized, $0.0000 spent" in status.stdout
 
 
 @pytest.mark.parametrize(

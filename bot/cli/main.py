@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +24,7 @@ from bot.rules.settings import load_digest_settings
 from bot.samples import sample_inbox
 from bot.store import open_store
 from bot.store.status import read_status
+from bot.store.summaries import usage_since
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -219,6 +221,8 @@ def status(ctx: click.Context) -> None:
     conn = open_store(settings.store_path)
     try:
         report = read_status(conn)
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        summarized, spent = usage_since(conn, today)
     finally:
         conn.close()
     seen = sum(report.messages_by_status.values())
@@ -234,6 +238,7 @@ def status(ctx: click.Context) -> None:
         else "none yet"
     )
     click.echo(f"last digest:    {last}")
+    click.echo(f"model today:    {summarized} paper(s) summarized, ${spent:.4f} spent")
     if report.failures:
         click.echo("failures:")
         for failure in report.failures:
