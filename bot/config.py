@@ -101,7 +101,7 @@ def load_settings(
         ),
         recipients=env.addresses("TO"),
         llm_model=env.text("LLM_MODEL"),
-        llm_api_base=env.text("LLM_API_BASE"),
+        llm_api_base=env.url("LLM_API_BASE"),
         llm_api_key=env.text("LLM_API_KEY"),
         llm_concurrency=env.integer("LLM_CONCURRENCY", 8, minimum=1, maximum=64),
         llm_timeout=env.number("LLM_TIMEOUT", 60.0),

@@ -100,7 +100,7 @@ def test_byline_venue_alerts_and_main_category_lines() -> None:
     assert "*M Zaharia, C Binnig et al. (list cut in the alert)*" in text
     assert "\nSIGMOD, 2026\n" in text
     assert "\nAlerts: Matei Zaharia; Carsten Binnig\n" in text
-    assert "\nMain category: Matei Zaharia\n" in text
+    assert "\nSection: Matei Zaharia\n" in text
     assert "[PDF]" not in text
 
 

@@ -122,7 +122,9 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     if alerts:
         yield f"Alerts: {escape_md(alerts)}"
         yield ""
-    yield f"Main category: {escape_md(section_name)}"
+    # The seed's "Main category:" line named the section (an alert or an
+    # arXiv category); "Section:" says what it is.
+    yield f"Section: {escape_md(section_name)}"
     yield ""
     for note in entry.notes:
         yield f"Note: {escape_md(note)}"

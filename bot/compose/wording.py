@@ -85,9 +85,16 @@ def authors_line(paper: PaperRecord) -> str | None:
 
 
 def venue_year(paper: PaperRecord) -> str | None:
-    """``Venue, 2026``, or whichever of the two is known."""
-    parts = [plain(paper.venue or ""), str(paper.year) if paper.year else ""]
-    return ", ".join(part for part in parts if part) or None
+    """``Venue, 2026``, or whichever of the two is known.
+
+    A venue that already names the year ("2026 IEEE Big Data") is not
+    followed by it again.
+    """
+    venue = plain(paper.venue or "")
+    year = str(paper.year) if paper.year else ""
+    if year and year in venue:
+        year = ""
+    return ", ".join(part for part in (venue, year) if part) or None
 
 
 def alerts_line(entry: DigestEntry) -> str | None:
