@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from bot.enrich.copies import arxiv_key, copy_matches, found_from_row, row_matches
 from bot.enrich.errors import LookupFailedError, ServiceUnavailableError
 from bot.enrich.found import FoundRecord
 from bot.enrich.matching import best_candidate
@@ -101,6 +102,8 @@ class Enricher:
         self._now = now
         self._asked: set[tuple[int, LookupService]] = set()
         self._down: set[str] = set()
+        # arXiv copies OpenAlex named, by row: linked only once checked.
+        self._copies: dict[int, str] = {}
 
     def enrich(self, papers: Sequence[StoredPaper]) -> EnrichReport:
         """Complete ``papers``: arXiv by id, then OpenAlex by DOI, then titles.
@@ -112,13 +115,15 @@ class Enricher:
         report = EnrichReport()
         self._asked.clear()
         self._down.clear()
+        self._copies.clear()
         rows = {paper.row_id: paper.record for paper in papers}
         states = lookup_states(self._conn, list(rows))
 
         self._by_arxiv_id(rows, states, report)
         self._by_doi(rows, states, report)
         self._by_title(rows, states, report)
-        # A DOI or title lookup may have found an arXiv copy: fetch it now.
+        # A DOI or title lookup may have named an arXiv copy: check it now.
+        self._by_arxiv_copy(rows, states, report)
         self._by_arxiv_id(rows, states, report)
 
         for row_id, record in rows.items():
@@ -208,6 +213,8 @@ class Enricher:
                 record = rows.get(row_id)
                 if record is None or not _needs_title_search(record):
                     break
+                if row_id in self._copies:
+                    break  # the copy OpenAlex named is checked by id instead
                 if not self._due(states, row_id, service):
                     continue
                 # The clients drop a last word that Scholar may have cut in
@@ -221,6 +228,69 @@ class Enricher:
                 accepted = best_candidate(record, candidates)
                 with transaction(self._conn):
                     self._settle(rows, states, report, row_id, service, accepted)
+
+    def _by_arxiv_copy(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+    ) -> None:
+        """Link the arXiv copies OpenAlex named, where the copy is our paper.
+
+        The copy's record comes from arXiv, else from a row already holding
+        its id (arXiv's API lags its listing). A copy that cannot be checked
+        now, arXiv being down, stays unlinked: the paper keeps what OpenAlex
+        gave, which is whole.
+        """
+        service = LookupService.ARXIV_ID
+        wanted = {
+            row_id: arxiv_id
+            for row_id, arxiv_id in self._copies.items()
+            if row_id in rows
+            and not rows[row_id].arxiv_id
+            and self._due(states, row_id, service)
+        }
+        self._copies.clear()
+        if not wanted:
+            return
+        try:
+            found = self._arxiv.fetch(sorted(set(wanted.values())))
+        except LookupFailedError as exc:
+            if isinstance(exc, ServiceUnavailableError):
+                self._down.add(_SERVICE_HOST[service])
+            log.warning(
+                "arXiv copies named by OpenAlex left unlinked for %d paper(s): %s",
+                len(wanted),
+                exc,
+            )
+            return
+        with transaction(self._conn):
+            for row_id, arxiv_id in wanted.items():
+                record = rows.get(row_id)
+                if record is None:  # folded into another row meanwhile
+                    continue
+                accepted = self._checked_copy(record, arxiv_id, found.get(arxiv_id))
+                if accepted is None:
+                    log.info(
+                        "paper row %d: OpenAlex names arXiv %s as its copy, "
+                        "but that record is another paper; not linked",
+                        row_id,
+                        arxiv_id,
+                    )
+                self._settle(rows, states, report, row_id, service, accepted)
+
+    def _checked_copy(
+        self, ours: PaperRecord, arxiv_id: str, fetched: FoundRecord | None
+    ) -> FoundRecord | None:
+        if fetched is not None:
+            return fetched if copy_matches(ours, fetched) else None
+        row = self._conn.execute(
+            "SELECT id FROM papers WHERE key = ?", (arxiv_key(arxiv_id),)
+        ).fetchone()
+        held = load_paper(self._conn, int(row["id"])) if row is not None else None
+        if held is None or not row_matches(ours, held):
+            return None
+        return found_from_row(held)
 
     def _settle(
         self,
@@ -244,12 +314,33 @@ class Enricher:
             return
 
         report.found += 1
+        copy = None
+        if found.source is AbstractSource.OPENALEX and found.arxiv_id:
+            # Checked against the copy's own record before it is linked.
+            copy = found.arxiv_id
+            found = replace(found, arxiv_id=None, arxiv_version=None)
         kept_row = improve_paper(self._conn, row_id, paper_record_from(found))
         improved = load_paper(self._conn, kept_row)
+        if improved is None:
+            return
         if kept_row != row_id:
             rows.pop(row_id, None)
-        if improved is not None:
+            self._copies.pop(row_id, None)
+        self._forget_folded(rows, improved.key, kept_row)
+        # A row folded into a delivered paper is not pending any more.
+        if kept_row in rows:
             rows[kept_row] = improved
+            if copy is not None:
+                self._copies[kept_row] = copy
+
+    def _forget_folded(
+        self, rows: dict[int, PaperRecord], key: str, kept_row: int
+    ) -> None:
+        """Drop rows folded into ``kept_row``: they are gone from the store."""
+        for other in [r for r, rec in rows.items() if rec.key == key]:
+            if other != kept_row and load_paper(self._conn, other) is None:
+                rows.pop(other)
+                self._copies.pop(other, None)
 
     def _record_failure(
         self,

@@ -26,6 +26,24 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # value (mailto, api_key ...) may be personal or secret and is left out.
 _SHOWN_VALUES = frozenset({"id_list", "search_query", "filter", "search"})
 _SHOWN_CHARS = 120
+# An arXiv page of 100 records is about 300 KB, an OpenAlex page of 100
+# works a few MB; anything far past that is no answer of theirs.
+MAX_BODY_BYTES = 32_000_000
+# httpx's timeout bounds each wait for bytes, not the whole answer: a
+# server sending a byte now and then would hold the digest up for hours.
+WHOLE_ANSWER_TIMEOUTS = 2
+# How the body travelled; the body handed on is whole and decoded.
+_FRAMING_HEADERS = frozenset(
+    {"content-encoding", "content-length", "transfer-encoding"}
+)
+
+
+class UnreadableAnswerError(Exception):
+    """An answer too large or too slow to wait for: retried like a lost one."""
+
+
+# What a request may end in that is worth another attempt.
+_LOST_ANSWER = (httpx.TransportError, httpx.DecodingError, UnreadableAnswerError)
 
 
 def user_agent(contact: str | None = None) -> str:
@@ -76,7 +94,9 @@ class PoliteClient:
     At most one request starts per ``min_interval`` seconds, retries
     included. 429, 500, 502, 503, 504, transport errors, empty 200 bodies and
     bodies refused by ``validate`` are retried with capped exponential
-    backoff that honours ``Retry-After``; after ``max_attempts`` a
+    backoff that honours ``Retry-After``; so are answers larger than
+    ``MAX_BODY_BYTES`` or slower than ``WHOLE_ANSWER_TIMEOUTS`` times
+    ``timeout`` in all. After ``max_attempts`` a
     :class:`ServiceUnavailableError` is raised. Any other non-2xx status raises
     :class:`LookupFailedError` at once. Not thread-safe: one caller at a time.
     """
@@ -96,6 +116,7 @@ class PoliteClient:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         self._min_interval = max(0.0, min_interval)
+        self._answer_deadline = timeout * WHOLE_ANSWER_TIMEOUTS
         self._max_attempts = max_attempts
         self._backoff_base = backoff_base
         self._backoff_cap = backoff_cap
@@ -151,10 +172,10 @@ class PoliteClient:
             started = self._clock()
             self._last_start = started
             try:
-                response = self._client.get(url, params=params)
+                response = self._read(url, params)
             except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
                 raise LookupFailedError(f"unusable URL: {exc}", url=base) from exc
-            except (httpx.TransportError, httpx.DecodingError) as exc:
+            except _LOST_ANSWER as exc:
                 self._log(shown, type(exc).__name__, what, attempt, started)
                 problem, status, error = f"{type(exc).__name__}: {exc}", None, exc
                 delay = self._backoff(attempt)
@@ -173,6 +194,33 @@ class PoliteClient:
             url=base,
             status=status,
         ) from error
+
+    def _read(self, url: str, params: Mapping[str, str]) -> httpx.Response:
+        """One GET, its body read whole within the size and time limits."""
+        deadline = time.monotonic() + self._answer_deadline
+        with self._client.stream("GET", url, params=params) as streamed:
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in streamed.iter_bytes():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise UnreadableAnswerError(f"body over {MAX_BODY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise UnreadableAnswerError(
+                        f"answer not complete within {self._answer_deadline:g} s"
+                    )
+                chunks.append(chunk)
+        headers = [
+            (name, value)
+            for name, value in streamed.headers.multi_items()
+            if name.lower() not in _FRAMING_HEADERS
+        ]
+        return httpx.Response(
+            streamed.status_code,
+            headers=headers,
+            content=b"".join(chunks),
+            request=streamed.request,
+        )
 
     def _retry_delay(self, response: httpx.Response, attempt: int, base: str) -> float:
         """Seconds to wait before retrying ``response``, or raise if it is final."""

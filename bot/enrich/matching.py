@@ -48,15 +48,20 @@ def accept_candidate(paper: PaperRecord, candidate: FoundRecord) -> bool:
     return _agreement(paper, candidate) is not None
 
 
+def is_specific_title(title: str) -> bool:
+    """Whether ``title`` is long enough to name one paper rather than many."""
+    return _long_enough(normalize_title(title))
+
+
 def best_candidate(
     paper: PaperRecord, candidates: Iterable[FoundRecord]
 ) -> FoundRecord | None:
     """The accepted candidate that agrees best, or None.
 
     Closer titles win, then the same year, then shared authors; earlier
-    candidates win ties. Two different titles that agree equally well (a
-    cut title that is a prefix of "Part I" and "Part II") are ambiguous and
-    give None.
+    candidates win ties. Two different titles that agree equally well are
+    ambiguous and give None, as is a cut title that is a prefix of two
+    different titles ("Part I" and "Part II"), whatever else agrees.
     """
     ranked: list[tuple[tuple[int, int, int], FoundRecord]] = []
     for candidate in candidates:
@@ -68,6 +73,10 @@ def best_candidate(
 
     best_score = max(score for score, _ in ranked)
     tied = [candidate for score, candidate in ranked if score == best_score]
+    if best_score[0] == _PREFIX:
+        # The words Scholar cut are unknown: a year or an author more in
+        # common does not say which of two continuations is ours.
+        tied = [candidate for _, candidate in ranked]
     if len({normalize_title(candidate.title) for candidate in tied}) > 1:
         return None
     # Same title twice (OpenAlex keeps preprint and article apart): prefer
@@ -93,6 +102,10 @@ def _agreement(
 
     shared = _shared_surnames(paper.authors, candidate.authors)
     if shared == 0:
+        return None
+    if not is_specific_title(paper.title) and (shared < 1 or year < 1):
+        # "Introduction" or "Editorial" names thousands of papers: a short
+        # title needs a shared author and the same year besides.
         return None
     return title, year, max(shared, 0)
 

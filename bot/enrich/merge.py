@@ -50,6 +50,11 @@ def merge_records(existing: PaperRecord, incoming: PaperRecord) -> PaperRecord:
 
 
 def _best_title(a: PaperRecord, b: PaperRecord) -> tuple[str, str, bool]:
+    # A service that answers with an empty title knows less than a cut one.
+    if not b.title_norm.strip():
+        return a.title, a.title_norm, a.title_truncated
+    if not a.title_norm.strip():
+        return b.title, b.title_norm, b.title_truncated
     if a.title_truncated != b.title_truncated:
         best = b if a.title_truncated else a
     else:

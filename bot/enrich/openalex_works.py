@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -23,6 +24,18 @@ _DOI_PREFIXES = (
     "doi:",
 )
 _EMPTY: Mapping[str, Any] = {}
+# OpenAlex now and then indexes a whole paper as its "abstract"; past these
+# it is no abstract any more, and the digest and the prompt stay small.
+MAX_ABSTRACT_WORDS = 1_500
+MAX_ABSTRACT_CHARS = 12_000
+# Inline markup publishers leave in titles and abstracts (HTML, JATS,
+# MathML): "Ca<sup>2+</sup>", "<i>in vivo</i>". Only these names, so a
+# formula's "a < b > c" stays.
+_INLINE_TAG = re.compile(
+    r"</?(?:[a-z]+:)?(?:i|b|u|em|strong|sub|sup|scp|sc|span|tt|p|br|italic|bold"
+    r"|math|mi|mo|mn|msub|msup|mrow|mtext|inline-formula)(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
 
 
 def record_from_work(work: Mapping[str, Any]) -> FoundRecord | None:
@@ -31,7 +44,7 @@ def record_from_work(work: Mapping[str, Any]) -> FoundRecord | None:
     Fields OpenAlex leaves out or sends in an unexpected shape stay empty:
     one odd field never costs the rest of the record.
     """
-    title = _text(work.get("title")) or _text(work.get("display_name"))
+    title = _title(work.get("title")) or _title(work.get("display_name"))
     if title is None:
         log.debug("OpenAlex work without a title: %s", _text(work.get("id")))
         return None
@@ -63,7 +76,9 @@ def abstract_from_inverted_index(index: object) -> str | None:
     """The abstract written out from OpenAlex's word → positions index.
 
     Each word goes to every position listed for it; missing positions are
-    skipped rather than filled. None for an absent, empty or unusable index.
+    skipped rather than filled, negative ones ignored. Only the first
+    ``MAX_ABSTRACT_WORDS`` positions count and the text is cut at
+    ``MAX_ABSTRACT_CHARS``. None for an absent, empty or unusable index.
     """
     if not isinstance(index, Mapping):
         return None
@@ -73,10 +88,13 @@ def abstract_from_inverted_index(index: object) -> str | None:
         if not isinstance(word, str) or not isinstance(positions, list):
             continue
         for position in positions:
-            if _is_int(position) and position >= 0:
+            if _is_int(position) and 0 <= position < MAX_ABSTRACT_WORDS:
                 placed.setdefault(position, word)
 
-    text = clean_text(" ".join(placed[p] for p in sorted(placed)))
+    text = " ".join(placed[p] for p in sorted(placed))
+    text = clean_text(_INLINE_TAG.sub("", text))
+    if len(text) > MAX_ABSTRACT_CHARS:
+        text = text[:MAX_ABSTRACT_CHARS].rsplit(" ", 1)[0] + "…"
     return text or None
 
 
@@ -162,6 +180,13 @@ def _date(value: object) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _title(value: object) -> str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    return clean_text(_INLINE_TAG.sub("", text)) or None
 
 
 def _mapping(value: object) -> Mapping[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.summarize.base import Summary
 from bot.summarize.extractive import trim_at_word
-from bot.summarize.prompt import FIELDS
+from bot.summarize.prompt import FIELDS, LANGUAGE_NAMES
 from bot.text import clean_text
 
 FIELD_LIMIT = 1_200
@@ -211,12 +211,17 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _TRAILING = re.compile(r"[.,;:!?)\]'\"。，；：！？）]+$")
-# A tag needs name=value attributes, so "p <q and r> s" in a formula stays.
+# A tag needs name=value attributes, so "p <q and r> s" in a formula stays;
+# browsers also take "/" between them, as in "<svg/onload=...>".
 _TAG = re.compile(
     r"<!--.*?-->|</?[A-Za-z][\w:-]*"
-    r"(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>]+))*\s*/?>",
+    r"(?:[\s/]+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>]+))*\s*/?>",
     re.DOTALL,
 )
+# Each pass removes text, so a few settle anything but a crafted nest,
+# whose brackets then go.
+_MAX_PASSES = 4
+_ANGLE = re.compile(r"[<>]")
 # Emphasis spans a phrase; the bound keeps a run of stray "_" from going
 # quadratic.
 _STRONG = re.compile(r"(\*\*|__|~~)(.{1,300}?)\1", re.DOTALL)
@@ -239,7 +244,17 @@ def clean_field(text: str) -> str:
     text = _STRONG.sub(r"\2", text)
     text = _EMPHASIS.sub(r"\2", text)
     text = _BACKTICKS.sub("", text)
-    return trim_at_word(clean_text(text), FIELD_LIMIT)
+    # clean_text drops invisible characters, which can join what is left
+    # into a new link or tag ("ht\u200btps://…"): strip until nothing changes.
+    text = clean_text(text)
+    for _ in range(_MAX_PASSES):
+        again = clean_text(_URL.sub(_keep_trailing, _TAG.sub(" ", text)))
+        if again == text:
+            break
+        text = again
+    else:
+        text = _ANGLE.sub(" ", text)
+    return trim_at_word(text, FIELD_LIMIT)
 
 
 def _keep_trailing(match: re.Match[str]) -> str:
@@ -274,3 +289,68 @@ def summary_from_fields(
         conclusion=clean["conclusion"],
         source=f"llm {model} {suffix}",
     )
+
+
+# The letters a summary in each language is mostly written in. Languages in
+# Latin script cannot be told apart this way ("de" answered in English
+# passes); a script that is plainly wrong can.
+_LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_SCRIPTS = {
+    "zh": _HAN,
+    "ja": _HAN + "\u3040-\u30ff",
+    "ko": _HAN + "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f",
+    "ru": "\u0400-\u04ff",
+    "uk": "\u0400-\u04ff",
+    "el": "\u0370-\u03ff\u1f00-\u1fff",
+    "ar": "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff",
+    "fa": "\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff",
+    "he": "\u0590-\u05ff",
+    "hi": "\u0900-\u097f",
+    "bn": "\u0980-\u09ff",
+    "th": "\u0e00-\u0e7f",
+}
+# Every other language the prompt names is written in Latin script.
+_LATIN_LANGUAGES = frozenset(LANGUAGE_NAMES) - frozenset(_SCRIPTS)
+# A CJK summary names methods and datasets in Latin letters, and one Han
+# character stands for a word of several Latin letters: a low share of the
+# expected script still reads as that language.
+_MIN_SHARE = {"latin": 0.5, "other": 0.2}
+# Too few letters of its own to judge: an acronym, a line quoting the title.
+_MIN_LETTERS = 60
+_WORD = re.compile(r"\w+")
+WRONG_LANGUAGE = "not written in"
+
+
+def language_problem(
+    fields: dict[str, str], language: str, name: str, *, quoted: str = ""
+) -> str | None:
+    """What is wrong with the language of ``fields``, or None.
+
+    ``language`` is the ISO 639-1 code asked for, ``name`` its English name.
+    Words found in ``quoted`` (the paper's title) are left out: a summary
+    may name the paper's terms as written. Only the script is checked, and
+    an unknown code is never a problem.
+    """
+    code = language.strip().lower()
+    if code in _SCRIPTS:
+        expected, share = re.compile(f"[{_SCRIPTS[code]}]"), _MIN_SHARE["other"]
+    elif code in _LATIN_LANGUAGES:
+        expected, share = re.compile(f"[{_LATIN}]"), _MIN_SHARE["latin"]
+    else:
+        return None
+
+    known = {word.casefold() for word in _WORD.findall(quoted)}
+    words = [
+        word
+        for text in fields.values()
+        for word in _WORD.findall(text)
+        if word.casefold() not in known
+    ]
+    text = " ".join(words)
+    letters = sum(1 for char in text if char.isalpha())
+    if letters < _MIN_LETTERS:
+        return None
+    if len(expected.findall(text)) / letters >= share:
+        return None
+    return f"{WRONG_LANGUAGE} {name}"

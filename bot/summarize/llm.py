@@ -15,7 +15,15 @@ from bot.models import PaperRecord
 from bot.rules.settings import DigestSettings
 from bot.store.db import transaction
 from bot.store.summaries import SummaryKey, cached_summary, store_summary, usage_since
-from bot.summarize.answer import ParsedAnswer, parse_answer, summary_from_fields
+from bot.summarize.answer import (
+    TLDR_LIMIT,
+    WRONG_LANGUAGE,
+    ParsedAnswer,
+    clean_field,
+    language_problem,
+    parse_answer,
+    summary_from_fields,
+)
 from bot.summarize.base import Summarizer, Summary
 from bot.summarize.errors import (
     ModelAuthFailedError,
@@ -25,13 +33,14 @@ from bot.summarize.errors import (
     ModelRefusedJsonModeError,
     ModelUnusableError,
 )
-from bot.summarize.extractive import ExtractiveSummarizer
+from bot.summarize.extractive import ExtractiveSummarizer, trim_at_word
 from bot.summarize.llm_client import ModelAnswer, ModelClient
 from bot.summarize.prompt import (
     PROMPT_VERSION,
     SummaryInput,
     build_messages,
     corrective_messages,
+    language_name,
     summary_input,
     text_hash,
 )
@@ -45,6 +54,7 @@ MAX_WAIT_SECONDS = 60.0
 FIRST_BACKOFF_SECONDS = 1.0
 
 FALLBACK_MALFORMED = "fallback after a malformed model answer"
+FALLBACK_WRONG_LANGUAGE = "fallback after a model answer in the wrong language"
 FALLBACK_FAILED = "fallback after a failed model call"
 FALLBACK_OVER_CAP = "fallback: daily model cap reached"
 FALLBACK_UNREACHABLE = "fallback: model unreachable"
@@ -142,7 +152,7 @@ class LlmSummarizer:
             if job.row_id is not None:
                 cached = cached_summary(self._conn, job.row_id, key, job.text_hash)
             if cached is not None:
-                found[paper.key] = cached
+                found[paper.key] = _cleaned(cached)
             else:
                 jobs.append(job)
 
@@ -226,7 +236,7 @@ class LlmSummarizer:
         try:
             answer = await self._ask(run, messages)
             cost = answer.cost_usd
-            parsed = parse_answer(answer.content, answer.reasoning)
+            parsed = self._parse(answer, job, run.key.language)
             if parsed.problem is not None:
                 log.debug(
                     "paper %s: model answer unusable (%s); asking once more",
@@ -236,7 +246,7 @@ class LlmSummarizer:
                 retry = corrective_messages(messages, answer.content, parsed.problem)
                 answer = await self._ask(run, retry)
                 cost = _total(cost, answer.cost_usd)
-                parsed = parse_answer(answer.content, answer.reasoning)
+                parsed = self._parse(answer, job, run.key.language)
         except _CallingStoppedError:
             return self._fallback_for(job, run.key, run.stop_note or FALLBACK_FAILED)
         except ModelUnusableError as exc:
@@ -259,6 +269,17 @@ class LlmSummarizer:
 
         return self._accept(run, job, parsed, cost)
 
+    @staticmethod
+    def _parse(answer: ModelAnswer, job: _Job, language: str) -> ParsedAnswer:
+        """The answer's fields, refused when written in another script."""
+        parsed = parse_answer(answer.content, answer.reasoning)
+        if parsed.fields is None:
+            return parsed
+        problem = language_problem(
+            parsed.fields, language, language_name(language), quoted=job.shown.title
+        )
+        return parsed if problem is None else ParsedAnswer(None, problem)
+
     def _accept(
         self, run: _Run, job: _Job, parsed: ParsedAnswer, cost: float | None
     ) -> Summary:
@@ -269,7 +290,14 @@ class LlmSummarizer:
                 parsed.problem,
                 self._fallback.name,
             )
-            return self._fallback_for(job, run.key, FALLBACK_MALFORMED)
+            wrong_language = (parsed.problem or "").startswith(WRONG_LANGUAGE)
+            note = FALLBACK_WRONG_LANGUAGE if wrong_language else FALLBACK_MALFORMED
+            fallback = self._fallback_for(job, run.key, note)
+            # Cached with what the calls cost: the caps count them, and the
+            # next digest does not pay twice for the same unusable answers.
+            if job.row_id is not None:
+                self._store(job.row_id, run.key, job.text_hash, fallback, cost)
+            return fallback
         summary = summary_from_fields(
             parsed.fields, model=self.model, text_kind=job.shown.text_kind
         )
@@ -356,11 +384,26 @@ class LlmSummarizer:
                     text_hash,
                     summary,
                     cost_usd=cost,
-                    created_at=self._now(),
+                    # Stored as text and compared as text with midnight UTC.
+                    created_at=self._now().astimezone(UTC),
                 )
         except StoreError:
             # The summary still goes into this digest; only the cache misses it.
             log.exception("paper row %d: summary not cached", row_id)
+
+
+def _cleaned(summary: Summary) -> Summary:
+    """A cached model summary cleaned again: the store is no trusted source."""
+    if not summary.source.startswith("llm "):
+        return summary
+    return replace(
+        summary,
+        tldr=trim_at_word(clean_field(summary.tldr), TLDR_LIMIT),
+        motivation=clean_field(summary.motivation),
+        method=clean_field(summary.method),
+        result=clean_field(summary.result),
+        conclusion=clean_field(summary.conclusion),
+    )
 
 
 def _total(first: float | None, second: float | None) -> float | None:

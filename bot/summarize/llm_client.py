@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import errno
 import functools
@@ -48,6 +49,9 @@ _LITELLM_PREFIX = re.compile(
     r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception - )?"
 )
 _MAX_PROBLEM = 200
+# Variables whose values are provider keys (OPENAI_API_KEY, HF_TOKEN, ...).
+_KEY_VARIABLE_ENDINGS = ("_KEY", "_TOKEN", "_SECRET")
+_MIN_SECRET = 8
 
 
 @dataclass(frozen=True)
@@ -130,15 +134,20 @@ class ModelClient:
             options["response_format"] = {"type": "json_object"}
         started = time.monotonic()
         try:
-            response = await litellm.acompletion(
-                model=self.model,
-                messages=[dict(message) for message in messages],
-                api_base=self.api_base,
-                api_key=self._api_key,
-                timeout=self.timeout,
-                max_retries=0,
-                num_retries=0,
-                **options,
+            # litellm's timeout bounds each wait for bytes; a server that
+            # trickles its answer would otherwise hold a slot for hours.
+            response = await asyncio.wait_for(
+                litellm.acompletion(
+                    model=self.model,
+                    messages=[dict(message) for message in messages],
+                    api_base=self.api_base,
+                    api_key=self._api_key,
+                    timeout=self.timeout,
+                    max_retries=0,
+                    num_retries=0,
+                    **options,
+                ),
+                self.timeout,
             )
             answer = _answer_from(litellm, response)
         except Exception as exc:
@@ -182,7 +191,7 @@ class ModelClient:
             return ModelRateLimitedError(
                 "rate limited", retry_after=_retry_after(exc), **where
             )
-        if isinstance(exc, litellm.Timeout):
+        if isinstance(exc, litellm.Timeout | TimeoutError):
             return ModelCallFailedError(f"no answer within {self.timeout:g} s", **where)
         if status in (401, 403) or isinstance(
             exc, litellm.AuthenticationError | litellm.PermissionDeniedError
@@ -206,10 +215,29 @@ class ModelClient:
         return ModelCallFailedError(f"{kind}: {message[:_MAX_PROBLEM]}", **where)
 
     def _redacted(self, text: str) -> str:
-        # Error text can echo the request; the key must never reach a log.
-        if self._api_key:
-            text = text.replace(self._api_key, "***")
+        # Error text can echo the request; no key may reach a log, whether
+        # ours or one litellm read from the provider's variable.
+        for secret in _secrets(self._api_key):
+            text = text.replace(secret, "***")
         return " ".join(text.split())
+
+
+def _secrets(api_key: str | None) -> list[str]:
+    """The key given, and every provider key in the environment, longest first.
+
+    litellm takes ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY`` and the like
+    when no key is given. Short values are left alone: replacing them would
+    garble the message while hiding nothing worth hiding.
+    """
+    found = {api_key} if api_key else set()
+    found |= {
+        value
+        for name, value in os.environ.items()
+        if name.upper().endswith(_KEY_VARIABLE_ENDINGS)
+    }
+    return sorted(
+        (value for value in found if len(value) >= _MIN_SECRET), key=len, reverse=True
+    )
 
 
 def _answer_from(litellm: Any, response: Any) -> ModelAnswer:
