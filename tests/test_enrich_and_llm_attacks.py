@@ -373,11 +373,6 @@ def test_a_delivered_paper_is_not_looked_up_or_sent_again(
     assert second == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/store/papers.py improve_paper: when the row being improved is "
-    "the older one, the row it absorbs is dropped without merging its record",
-)
 def test_folding_keeps_the_absorbed_rows_listing_abstract_and_categories(
     conn: sqlite3.Connection,
 ) -> None:
@@ -1016,12 +1011,6 @@ def test_the_daily_cap_follows_utc_whatever_zone_the_clock_reports(
     assert all(s.source == LLM_SOURCE for s in summaries.values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/store/summaries.py store_summary: INSERT OR REPLACE drops the "
-    "cost of the summary it replaces, so a paper re-summarized the same day "
-    "(its abstract arrived) is paid twice but counted once by the spend cap",
-)
 def test_spend_of_a_summary_replaced_the_same_day_still_counts(
     conn: sqlite3.Connection,
 ) -> None:

@@ -245,10 +245,16 @@ def improve_paper(conn: sqlite3.Connection, row_id: int, found: PaperRecord) -> 
         _write(conn, row_id, merged, now)
         return row_id
 
-    keep, drop = sorted((int(other["id"]), row_id))
-    kept = load_paper(conn, keep)
-    assert kept is not None
-    folded = merge_records(kept, merged)
+    other_id = int(other["id"])
+    other_record = load_paper(conn, other_id)
+    assert other_record is not None
+    # Both records are merged whichever row survives: the older row keeps
+    # its id, the newer one's richer fields (a listing's abstract) stay.
+    keep, drop = sorted((other_id, row_id))
+    if keep == row_id:
+        folded = merge_records(merged, other_record)
+    else:
+        folded = merge_records(other_record, merged)
     folded.key = merged.key
     _fold_rows(conn, keep=keep, drop=drop)
     _write(conn, keep, folded, now)

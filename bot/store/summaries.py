@@ -53,11 +53,25 @@ def store_summary(
     cost_usd: float | None,
     created_at: datetime,
 ) -> None:
-    """Keep a model-written summary (replacing a stale one for the same key)."""
+    """Keep a model-written summary, replacing a stale one for the same key.
+
+    Replacing a summary written the same (UTC) day keeps its cost in the
+    day's total: both calls were paid for today.
+    """
     conn.execute(
-        "INSERT OR REPLACE INTO summaries (paper_id, model, language, "
+        "INSERT INTO summaries (paper_id, model, language, "
         "prompt_version, text_hash, tldr, motivation, method, result, conclusion, "
-        "source, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "source, cost_usd, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (paper_id, model, language, prompt_version) DO UPDATE SET "
+        "text_hash = excluded.text_hash, tldr = excluded.tldr, "
+        "motivation = excluded.motivation, method = excluded.method, "
+        "result = excluded.result, conclusion = excluded.conclusion, "
+        "source = excluded.source, "
+        "cost_usd = CASE WHEN substr(created_at, 1, 10) = "
+        "substr(excluded.created_at, 1, 10) "
+        "THEN COALESCE(cost_usd, 0) + COALESCE(excluded.cost_usd, 0) "
+        "ELSE excluded.cost_usd END, "
+        "created_at = excluded.created_at",
         (
             paper_id,
             key.model,
