@@ -61,6 +61,7 @@ class Settings:
     llm_timeout: float = 60.0
     arxiv_api_url: str = "https://export.arxiv.org/api/query"
     arxiv_min_interval: float = 3.0
+    http_timeout: float = 15.0
     openalex_url: str = "https://api.openalex.org"
     contact_email: str | None = None
     imap: ImapSettings = field(default_factory=ImapSettings)
@@ -107,6 +108,7 @@ def load_settings(
         llm_timeout=env.number("LLM_TIMEOUT", 60.0),
         arxiv_api_url=env.url("ARXIV_API_URL") or Settings.arxiv_api_url,
         arxiv_min_interval=env.number("ARXIV_MIN_INTERVAL", 3.0),
+        http_timeout=env.number("HTTP_TIMEOUT", 15.0),
         openalex_url=env.url("OPENALEX_URL") or Settings.openalex_url,
         contact_email=(env.addresses("CONTACT_EMAIL") or (None,))[0],
         imap=ImapSettings(

@@ -344,8 +344,26 @@ def test_a_service_found_down_is_not_asked_again_for_every_paper(
             openalex.misbehave(status=503)
         arxiv.queue(*[Canned(status=503) for _ in range(20)])
         with enricher_for(conn, arxiv, openalex) as enricher:
-            make_digest(conn, tmp_path / "out", DigestSettings(), enricher=enricher)
+            make_digest(
+                conn,
+                tmp_path / "out",
+                DigestSettings(),
+                enricher=enricher,
+                dry_run=True,
+            )
         # Three attempts each (the client's retries), then the run moves on.
+        assert (len(openalex.requests), len(arxiv.requests)) == (3, 3)
+
+        # The next run, within the retry delay, asks nobody: the papers the
+        # outage left unasked were recorded as failed too.
+        with enricher_for(conn, arxiv, openalex) as enricher:
+            make_digest(
+                conn,
+                tmp_path / "again",
+                DigestSettings(),
+                enricher=enricher,
+                dry_run=True,
+            )
         assert (len(openalex.requests), len(arxiv.requests)) == (3, 3)
 
     papers = digest_papers(tmp_path / "out")

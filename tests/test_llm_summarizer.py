@@ -353,6 +353,23 @@ def test_a_timed_out_call_falls_back_for_that_paper(
     assert len(stub.requests) == 2
 
 
+def test_a_model_failing_call_after_call_stops_being_called(
+    conn: sqlite3.Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A hung model: every call would wait out its timeout for every paper.
+    papers = stored(conn, make_papers(10))
+    with LlmStub(lambda call: StubReply(content="{}", latency=1.5)) as stub:
+        summaries = summarizer(
+            conn, stub.api_base, concurrency=1, timeout=0.3
+        ).summarize_all(papers, "en")
+
+    assert len(stub.requests) == 3
+    assert all("fallback after a failed model call" in s for s in sources(summaries))
+    stops = [line for line in warnings(caplog) if "calls in a row" in line]
+    assert len(stops) == 1
+    assert "using extractive summaries for the remaining" in stops[0]
+
+
 # Case K26: a provider that is down, busy or refuses the key.
 
 
@@ -635,8 +652,13 @@ def test_no_model_set_means_the_extractive_summarizer(
         conn, Settings(llm_model=MODEL, llm_concurrency=2), digest_settings
     )
 
+    turned_off = summarizer_for(
+        conn, Settings(llm_model=MODEL), DigestSettings(llm_daily_papers=0)
+    )
+
     assert isinstance(plain, ExtractiveSummarizer)
     assert isinstance(offline, ExtractiveSummarizer)
+    assert isinstance(turned_off, ExtractiveSummarizer)
     assert isinstance(chosen, LlmSummarizer)
     assert chosen.model == MODEL
 

@@ -102,6 +102,8 @@ class Enricher:
         self._now = now
         self._asked: set[tuple[int, LookupService]] = set()
         self._down: set[str] = set()
+        # Lookups passed over because their service was down in this run.
+        self._skipped: set[tuple[int, LookupService]] = set()
         # arXiv copies OpenAlex named, by row: linked only once checked.
         self._copies: dict[int, str] = {}
 
@@ -115,6 +117,7 @@ class Enricher:
         report = EnrichReport()
         self._asked.clear()
         self._down.clear()
+        self._skipped.clear()
         self._copies.clear()
         rows = {paper.row_id: paper.record for paper in papers}
         states = lookup_states(self._conn, list(rows))
@@ -126,15 +129,18 @@ class Enricher:
         self._by_arxiv_copy(rows, states, report)
         self._by_arxiv_id(rows, states, report)
 
+        self._record_skipped(rows, states)
         for row_id, record in rows.items():
             open_lookup = self._has_open_lookup(row_id, states)
             if _incomplete(record) and (open_lookup or self._down):
                 report.unavailable.add(row_id)
         log.info(
-            "enrichment: %d lookup(s), %d found, %d failed, %d paper(s) incomplete",
+            "enrichment: %d lookup(s), %d found, %d failed, %d skipped "
+            "(service down), %d paper(s) incomplete",
             report.looked_up,
             report.found,
             report.failed,
+            len(self._skipped),
             len(report.unavailable),
         )
         return report
@@ -388,9 +394,44 @@ class Enricher:
     ) -> bool:
         # Once per run at most, whatever the retry policy says, and not at
         # all once the service was found down in this run.
-        if (row_id, service) in self._asked or _SERVICE_HOST[service] in self._down:
+        if (row_id, service) in self._asked:
             return False
-        return self._policy.due(states.get((row_id, service)), self._now())
+        due = self._policy.due(states.get((row_id, service)), self._now())
+        if due and _SERVICE_HOST[service] in self._down:
+            self._skipped.add((row_id, service))
+            return False
+        return due
+
+    def _record_skipped(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+    ) -> None:
+        """Count lookups skipped for an outage as failed, so later runs wait.
+
+        Without this, each later run would ask the service for one more
+        paper, wait out its retries again, and skip the rest once more.
+        """
+        if not self._skipped:
+            return
+        now = self._now()
+        with transaction(self._conn):
+            for row_id, service in sorted(self._skipped):
+                if row_id not in rows:
+                    continue  # folded into another row during this run
+                record_lookup(
+                    self._conn,
+                    row_id,
+                    service,
+                    LookupStatus.FAILED,
+                    tried_at=now,
+                    detail="not asked: the service was down in this run",
+                )
+                previous = states.get((row_id, service))
+                attempts = (previous.attempts if previous else 0) + 1
+                states[(row_id, service)] = LookupState(
+                    LookupStatus.FAILED, attempts, now
+                )
 
     def _has_open_lookup(
         self, row_id: int, states: dict[tuple[int, LookupService], LookupState]

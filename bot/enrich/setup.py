@@ -16,6 +16,10 @@ from bot.enrich.openalex_client import OpenAlexClient
 # OpenAlex asks for at most ten requests a second; a tenth of a second
 # between requests keeps us inside that with one connection.
 OPENALEX_MIN_INTERVAL = 0.1
+# Three tries (waits of 1 and 2 s between them) ride out a passing 503; a
+# service still down after that is left for a later run, so a dead or hung
+# service costs a digest at most about 3 x the timeout per service.
+LOOKUP_ATTEMPTS = 3
 
 
 @contextmanager
@@ -33,10 +37,20 @@ def open_enricher(
     agent = user_agent(settings.contact_email)
     with ExitStack() as stack:
         arxiv_http = stack.enter_context(
-            PoliteClient(user_agent=agent, min_interval=settings.arxiv_min_interval)
+            PoliteClient(
+                user_agent=agent,
+                min_interval=settings.arxiv_min_interval,
+                timeout=settings.http_timeout,
+                max_attempts=LOOKUP_ATTEMPTS,
+            )
         )
         openalex_http = stack.enter_context(
-            PoliteClient(user_agent=agent, min_interval=OPENALEX_MIN_INTERVAL)
+            PoliteClient(
+                user_agent=agent,
+                min_interval=OPENALEX_MIN_INTERVAL,
+                timeout=settings.http_timeout,
+                max_attempts=LOOKUP_ATTEMPTS,
+            )
         )
         policy = RetryPolicy() if retry_after is None else RetryPolicy(retry_after)
         yield Enricher(

@@ -53,6 +53,9 @@ MAX_ATTEMPTS = 4
 MAX_WAIT_SECONDS = 60.0
 FIRST_BACKOFF_SECONDS = 1.0
 
+# Failed calls in a row (timeouts, 5xx, unknown model) that stop the run's
+# calls, as an unreachable model does at once.
+FAILURES_BEFORE_STOP = 3
 FALLBACK_MALFORMED = "fallback after a malformed model answer"
 FALLBACK_WRONG_LANGUAGE = "fallback after a model answer in the wrong language"
 FALLBACK_FAILED = "fallback after a failed model call"
@@ -100,6 +103,7 @@ class _Run:
     # Set once by the first failure that no later call could get past.
     stop_note: str | None = None
     spend_cap_logged: bool = False
+    failed_in_a_row: int = 0
 
 
 class LlmSummarizer:
@@ -265,8 +269,19 @@ class LlmSummarizer:
                 exc,
                 self._fallback.name,
             )
+            run.failed_in_a_row += 1
+            if run.failed_in_a_row >= FAILURES_BEFORE_STOP:
+                # A model that times out or errs on call after call (hung,
+                # overloaded, wrong name) would cost every paper its timeout.
+                self._stop(
+                    run,
+                    f"model {self.model} failed {run.failed_in_a_row} calls in a "
+                    f"row (last: {exc})",
+                    FALLBACK_FAILED,
+                )
             return self._fallback_for(job, run.key, FALLBACK_FAILED)
 
+        run.failed_in_a_row = 0
         return self._accept(run, job, parsed, cost)
 
     @staticmethod
@@ -420,7 +435,12 @@ def summarizer_for(
     ``SCHOLAR_DIGEST_OFFLINE=1`` means no network at all, so no model either.
     """
     extractive = ExtractiveSummarizer()
-    if not settings.llm_model or settings.offline:
+    # llm_daily_papers = 0 is the rules' way to turn model summaries off.
+    if (
+        not settings.llm_model
+        or settings.offline
+        or not digest_settings.llm_daily_papers
+    ):
         return extractive
     return LlmSummarizer(
         conn,
