@@ -161,17 +161,8 @@ class Enricher:
             not in (AbstractSource.ARXIV, AbstractSource.LISTING)
             and self._due(states, row_id, service)
         }
-        if not wanted:
-            return
-        try:
-            found = self._arxiv.fetch(sorted(set(wanted.values())))
-        except LookupFailedError as exc:
-            self._record_failure(wanted, service, exc, states, report)
-            return
-        with transaction(self._conn):
-            for row_id, arxiv_id in wanted.items():
-                record = found.get(arxiv_id)
-                self._settle(rows, states, report, row_id, service, record)
+        # An id answered is the paper itself: the link named it.
+        self._batch(rows, states, report, service, wanted, self._arxiv.fetch, _as_found)
 
     def _by_doi(
         self,
@@ -188,19 +179,33 @@ class Enricher:
             and _incomplete(record)
             and self._due(states, row_id, service)
         }
+        # A DOI read from a link can name the book or the issue: the answer
+        # must still agree with our title, authors and year.
+        self._batch(
+            rows, states, report, service, wanted, self._openalex.by_dois, _checked
+        )
+
+    def _batch(
+        self,
+        rows: dict[int, PaperRecord],
+        states: dict[tuple[int, LookupService], LookupState],
+        report: EnrichReport,
+        service: LookupService,
+        wanted: dict[int, str],
+        fetch: Callable[[Sequence[str]], dict[str, FoundRecord]],
+        choose: Callable[[PaperRecord, FoundRecord | None], FoundRecord | None],
+    ) -> None:
+        """One batched lookup of ``wanted`` (row id to the key asked for)."""
         if not wanted:
             return
         try:
-            found = self._openalex.by_dois(sorted(set(wanted.values())))
+            found = fetch(sorted(set(wanted.values())))
         except LookupFailedError as exc:
             self._record_failure(wanted, service, exc, states, report)
             return
         with transaction(self._conn):
-            for row_id, doi in wanted.items():
-                candidate = found.get(doi)
-                accepted = best_candidate(
-                    rows[row_id], [candidate] if candidate else []
-                )
+            for row_id, asked in wanted.items():
+                accepted = choose(rows[row_id], found.get(asked))
                 self._settle(rows, states, report, row_id, service, accepted)
 
     def _by_title(
@@ -443,6 +448,14 @@ class Enricher:
             if state.attempts < self._policy.max_attempts:
                 return True
         return False
+
+
+def _as_found(_: PaperRecord, found: FoundRecord | None) -> FoundRecord | None:
+    return found
+
+
+def _checked(record: PaperRecord, found: FoundRecord | None) -> FoundRecord | None:
+    return best_candidate(record, [found] if found else [])
 
 
 def _incomplete(record: PaperRecord) -> bool:
