@@ -572,3 +572,29 @@ def test_blank_link_still_takes_arxiv_id_from_byline() -> None:
 
     assert resolved.kind is LinkKind.NONE
     assert resolved.arxiv_id == "2601.08189"
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        (
+            "https://eur02.safelinks.protection.outlook.com/?url=https%3A%2F%2F"
+            "arxiv.org%2Fabs%2F2401.01234&data=05%7C01%7Creader%40example.org",
+            True,
+        ),
+        ("https://urldefense.proofpoint.com/v2/url?u=https-3A__arxiv.org&d=x", True),
+        (
+            "https://www.google.com/url?q=https://eur02.safelinks.protection."
+            "outlook.com/?url%3Dhttps://arxiv.org/abs/2401.01234%26data%3Dx",
+            True,
+        ),
+        ("https://www.google.com/url?q=https://arxiv.org/abs/2401.01234", False),
+        ("https://arxiv.org/abs/2401.01234", False),
+    ],
+)
+def test_rewritten_links_that_name_the_reader_are_recognised(
+    href: str, expected: bool
+) -> None:
+    from bot.resolve.unwrap import holds_reader_data
+
+    assert holds_reader_data(href) is expected

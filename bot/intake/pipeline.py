@@ -5,16 +5,16 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from enum import StrEnum
 from pathlib import Path
 
 from bot.errors import MessageError, MessageParseError, MessageTooLargeError
 from bot.models import LinkKind, ParsedMessage
 from bot.parse.message import parse_message
+from bot.parse.mime import peek_message_id
 from bot.resolve import resolve_link
 from bot.resolve.records import record_from_ref
+from bot.resolve.unwrap import holds_reader_data
 from bot.store.db import transaction
 from bot.store.messages import (
     MessageStatus,
@@ -189,12 +189,7 @@ def _store(
 def _loggable_link(link: str | None, kind: LinkKind) -> str | None:
     # Rewritten links (SafeLinks, Proofpoint) carry the reader's address in
     # their parameters; the store keeps the link only when it is not one.
-    if link is None or kind is LinkKind.OPAQUE:
-        return None
-    lowered = link.lower()
-    if "safelinks.protection" in lowered or "urldefense" in lowered:
-        return None
-    if "outlook.office.com" in lowered:
+    if link is None or kind is LinkKind.OPAQUE or holds_reader_data(link):
         return None
     return link
 
@@ -250,16 +245,3 @@ def _write_quarantine(folder: Path, digest: str, raw: bytes) -> None:
         (folder / f"{digest}.eml").write_bytes(raw)
     except OSError as exc:
         log.error("cannot write quarantined message %s: %s", digest, exc)
-
-
-def peek_message_id(raw: bytes) -> str | None:
-    """The Message-ID from the headers alone, cleaned for logs; None if absent."""
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:262_144])
-        value = headers.get("Message-ID")
-    except Exception:  # headers this broken have no usable id
-        return None
-    if value is None:
-        return None
-    text = clean_text(str(value))
-    return text[:300] or None

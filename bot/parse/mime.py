@@ -84,6 +84,9 @@ def load_message(raw: bytes) -> Message:
     return message
 
 
+MESSAGE_ID_LIMIT = 300
+
+
 def peek_message_id(raw: bytes) -> str | None:
     """Read only the header section of ``raw`` and return its Message-ID."""
     head = re.split(rb"\r?\n\r?\n", raw[:65536], maxsplit=1)[0]
@@ -97,7 +100,8 @@ def peek_message_id(raw: bytes) -> str | None:
     value = headers.get("Message-ID")
     if value is None:
         return None
-    return clean_header(str(value)) or None
+    # Capped: the id goes into every log line about the message.
+    return clean_header(str(value))[:MESSAGE_ID_LIMIT] or None
 
 
 def read_envelope(message: Message) -> Envelope:

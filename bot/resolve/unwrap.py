@@ -89,26 +89,41 @@ def unwrap_link(href: str) -> str | None:
     decoded, or more than ``MAX_LAYERS`` layers. A link with no layer comes back
     as given; so does an opaque one, which :func:`is_opaque_link` recognises.
     """
+    return _peel_all(href)[0]
+
+
+def holds_reader_data(href: str) -> bool:
+    """Whether a layer of ``href`` (SafeLinks, Proofpoint) carries the reader's data.
+
+    Such a link must not be kept or shown: its parameters name the reader.
+    """
+    return any(layer.reader_data for layer in _peel_all(href)[1])
+
+
+def _peel_all(href: str) -> tuple[str | None, tuple[_Layer, ...]]:
+    """The innermost link (or None, as :func:`unwrap_link`) and the layers met."""
     current = href.strip()
+    met: list[_Layer] = []
     for _ in range(MAX_LAYERS + 1):
         parts = split_url(current)
         if parts is None:
-            return None
+            return None, tuple(met)
 
         layer = _layer_of(parts)
         if layer is None:
-            return current
+            return current, tuple(met)
 
+        met.append(layer)
         inner = layer.peel(parts, current)
         if inner is None:
             # The layer's query holds user addresses: name the layer only.
             log.debug("%s layer holds no readable link", layer.name)
-            return None
+            return None, tuple(met)
         current = inner.strip()
         log.debug("peeled a %s layer", layer.name)
 
     log.debug("gave up after %d rewriting layers", MAX_LAYERS)
-    return None
+    return None, tuple(met)
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,9 @@ class _Layer:
     name: str
     applies: Callable[[SplitResult], bool]
     peel: Callable[[SplitResult, str], str | None]
+    # The layer's parameters name the reader (SafeLinks' data, Proofpoint's
+    # signature over the recipient); Gmail's redirect names nobody.
+    reader_data: bool = True
 
 
 def _layer_of(parts: SplitResult) -> _Layer | None:
@@ -217,7 +235,7 @@ def _html_ampersands(url: str) -> str:
 
 
 _LAYERS = (
-    _Layer("Gmail redirect", _is_gmail, _peel_gmail),
+    _Layer("Gmail redirect", _is_gmail, _peel_gmail, reader_data=False),
     _Layer("SafeLinks", _is_safelinks, _peel_safelinks),
     _Layer("Proofpoint v1", _is_proofpoint("v1"), _peel_proofpoint_v1),
     _Layer("Proofpoint v2", _is_proofpoint("v2"), _peel_proofpoint_v2),
