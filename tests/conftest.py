@@ -12,6 +12,16 @@ import pytest
 
 from bot.store import open_store
 from tests.end_to_end import DigestRunner
+from tests.servers.fixtures import (  # noqa: F401 - fixtures used by name
+    dovecot,
+    dovecot_ca,
+    dovecot_no_idle,
+    proxy_to_dovecot,
+)
+from tests.servers.smtp_fixtures import (  # noqa: F401 - fixtures used by name
+    smtp_certificates,
+    smtp_server_factory,
+)
 from tests.support import SHARED_SAMPLES
 
 # Where the code would go by default if a test forgot to point it at a stub:
