@@ -6,9 +6,12 @@ tuning of the digest itself lives in the rule files, not here.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from bot.errors import ConfigError
@@ -20,7 +23,7 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 @dataclass(frozen=True)
 class ImapSettings:
-    """Where the listener reads alerts (used from the email-loop issue on)."""
+    """Where ``run`` reads alerts, and how it marks what it has read."""
 
     host: str | None = None
     port: int = 993
@@ -28,11 +31,18 @@ class ImapSettings:
     password: str | None = field(default=None, repr=False)
     folder: str = "INBOX"
     tls: str = "implicit"
+    move_to: str | None = None
+    keyword: str = "$ScholarDigest"
+    idle: bool = True
+    idle_seconds: float = 600.0
+    poll_seconds: float = 300.0
+    timeout: float = 60.0
+    backoff_max: float = 300.0
 
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where digests are sent (used from the email-loop issue on)."""
+    """Where digests are sent, and how hard a failed send is retried."""
 
     host: str | None = None
     port: int = 465
@@ -40,6 +50,9 @@ class SmtpSettings:
     password: str | None = field(default=None, repr=False)
     tls: str = "implicit"
     sender: str | None = None
+    timeout: float = 60.0
+    retry_seconds: float = 30.0
+    max_attempts: int = 20
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Settings:
     http_timeout: float = 15.0
     openalex_url: str = "https://api.openalex.org"
     contact_email: str | None = None
+    ca_file: Path | None = None
+    now: datetime | None = None
     imap: ImapSettings = field(default_factory=ImapSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
 
@@ -76,6 +91,16 @@ class Settings:
     def quarantine_dir(self) -> Path:
         """Where messages that failed too often are kept, byte for byte."""
         return self.data_dir / "quarantine"
+
+    @property
+    def lock_path(self) -> Path:
+        """The file whose lock keeps a second ``run`` from starting."""
+        return self.data_dir / "run.lock"
+
+    @property
+    def digests_dir(self) -> Path:
+        """Where ``run`` and ``digest --send`` keep each day's digest files."""
+        return self.data_dir / "digests"
 
 
 def load_settings(
@@ -111,23 +136,99 @@ def load_settings(
         http_timeout=env.number("HTTP_TIMEOUT", 15.0),
         openalex_url=env.url("OPENALEX_URL") or Settings.openalex_url,
         contact_email=(env.addresses("CONTACT_EMAIL") or (None,))[0],
-        imap=ImapSettings(
-            host=env.text("IMAP_HOST"),
-            port=env.integer("IMAP_PORT", 993, minimum=1, maximum=65535),
-            user=env.text("IMAP_USER"),
-            password=env.text("IMAP_PASSWORD"),
-            folder=env.text("IMAP_FOLDER") or "INBOX",
-            tls=env.choice("IMAP_TLS", "implicit", ("implicit", "starttls", "off")),
-        ),
-        smtp=SmtpSettings(
-            host=env.text("SMTP_HOST"),
-            port=env.integer("SMTP_PORT", 465, minimum=1, maximum=65535),
-            user=env.text("SMTP_USER"),
-            password=env.text("SMTP_PASSWORD"),
-            tls=env.choice("SMTP_TLS", "implicit", ("implicit", "starttls", "off")),
-            sender=env.text("SMTP_FROM"),
-        ),
+        ca_file=_existing_file(env, "CA_FILE"),
+        now=env.instant("NOW"),
+        imap=_imap_settings(env),
+        smtp=_smtp_settings(env),
     )
+
+
+def _imap_settings(env: _Env) -> ImapSettings:
+    tls = env.choice("IMAP_TLS", "implicit", ("implicit", "starttls", "off"))
+    host = env.text("IMAP_HOST")
+    _refuse_plaintext_off_loopback("IMAP_TLS", tls, host)
+    keyword = env.text("IMAP_KEYWORD") or ImapSettings.keyword
+    if not _IMAP_ATOM.fullmatch(keyword):
+        raise ConfigError(
+            PREFIX + "IMAP_KEYWORD",
+            f"{keyword!r} is not an IMAP keyword (letters, digits, $ _ - . only)",
+        )
+    idle_seconds = env.number("IMAP_IDLE_SECONDS", ImapSettings.idle_seconds)
+    if not 1 <= idle_seconds <= 1500:
+        # RFC 2177: servers may drop an IDLE after 30 minutes; stay well under.
+        raise ConfigError(
+            PREFIX + "IMAP_IDLE_SECONDS", "must be from 1 to 1500 (25 minutes)"
+        )
+    return ImapSettings(
+        host=host,
+        port=env.integer("IMAP_PORT", 993, minimum=1, maximum=65535),
+        user=env.text("IMAP_USER"),
+        password=env.text("IMAP_PASSWORD"),
+        folder=env.text("IMAP_FOLDER") or "INBOX",
+        tls=tls,
+        move_to=env.text("IMAP_MOVE_TO"),
+        keyword=keyword,
+        idle=env.flag("IMAP_IDLE", default=True),
+        idle_seconds=idle_seconds,
+        poll_seconds=max(env.number("IMAP_POLL_SECONDS", 300.0), 1.0),
+        timeout=max(env.number("IMAP_TIMEOUT", 60.0), 1.0),
+        backoff_max=max(env.number("IMAP_BACKOFF_MAX", 300.0), 1.0),
+    )
+
+
+def _smtp_settings(env: _Env) -> SmtpSettings:
+    tls = env.choice("SMTP_TLS", "implicit", ("implicit", "starttls", "off"))
+    host = env.text("SMTP_HOST")
+    _refuse_plaintext_off_loopback("SMTP_TLS", tls, host)
+    sender = env.addresses("SMTP_FROM")
+    return SmtpSettings(
+        host=host,
+        port=env.integer("SMTP_PORT", 465, minimum=1, maximum=65535),
+        user=env.text("SMTP_USER"),
+        password=env.text("SMTP_PASSWORD"),
+        tls=tls,
+        sender=sender[0] if sender else None,
+        timeout=max(env.number("SMTP_TIMEOUT", 60.0), 1.0),
+        retry_seconds=env.number("SMTP_RETRY_SECONDS", 30.0),
+        max_attempts=env.integer("SMTP_MAX_ATTEMPTS", 20, minimum=1),
+    )
+
+
+# Keywords are IMAP atoms; this is the conservative subset every server takes.
+_IMAP_ATOM = re.compile(r"[$A-Za-z0-9_.\-]{1,64}")
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def is_loopback(host: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: where plaintext may go."""
+    if host is None:
+        return False
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_plaintext_off_loopback(name: str, tls: str, host: str | None) -> None:
+    # A password or a digest in plaintext is only acceptable on this machine.
+    if tls == "off" and host is not None and not is_loopback(host):
+        raise ConfigError(
+            PREFIX + name,
+            f"off (plaintext) is only allowed for a server on this machine "
+            f"(127.0.0.1, ::1, localhost), not {host!r}; use implicit or starttls",
+        )
+
+
+def _existing_file(env: _Env, name: str) -> Path | None:
+    raw = env.text(name)
+    if raw is None:
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ConfigError(PREFIX + name, f"no such file: {raw}")
+    return path
 
 
 class _Env:
@@ -192,6 +293,20 @@ class _Env:
                 return option
         raise ConfigError(PREFIX + name, f"expected one of {', '.join(allowed)}")
 
+    def instant(self, name: str) -> datetime | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            value = datetime.fromisoformat(raw)
+        except ValueError:
+            raise ConfigError(
+                PREFIX + name, f"expected an ISO 8601 time, got {raw!r}"
+            ) from None
+        if value.tzinfo is None:
+            raise ConfigError(PREFIX + name, f"give a UTC offset, as in {raw}+00:00")
+        return value
+
     def url(self, name: str) -> str | None:
         raw = self.text(name)
         if raw is None:
@@ -206,6 +321,11 @@ class _Env:
         for address in found:
             if "@" not in address or any(ch in address for ch in "\r\n <>"):
                 raise ConfigError(PREFIX + name, f"not an email address: {address!r}")
+            if not address.isascii():
+                # Mail to such addresses needs SMTPUTF8 (RFC 6531), not used yet.
+                raise ConfigError(
+                    PREFIX + name, f"only ASCII addresses are supported: {address!r}"
+                )
         return found
 
 

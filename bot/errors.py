@@ -13,7 +13,14 @@ errors from libraries are translated at the boundary that called them, with
     │   └── MessageParseError
     ├── StoreError           the SQLite store failed
     │   └── MigrationError
-    └── DigestError          a digest could not be built or written
+    ├── DigestError          a digest could not be built or written
+    ├── MailboxError         the IMAP mailbox failed (also a ConnectionError)
+    │   ├── FolderNotFoundError
+    │   └── MailboxLoginError    the server refused the user name or password
+    ├── DeliveryError        SMTP failed (also a ConnectionError)
+    │   ├── SendDeferredError    try again later (4xx, network, timeout)
+    │   └── SendRefusedError     never again for this recipient (5xx)
+    └── AlreadyRunningError  a second ``run`` found the data folder locked
 
 The CLI turns any of these into one line on stderr and a non-zero exit.
 """
@@ -81,3 +88,54 @@ class MigrationError(StoreError):
 
 class DigestError(ScholarDigestError):
     """A digest could not be built or written."""
+
+
+class MailboxError(ScholarDigestError, ConnectionError):
+    """The IMAP server could not be reached, refused us, or dropped the line."""
+
+    def __init__(self, host: str, problem: str, *, folder: str | None = None) -> None:
+        where = f"{host}, folder {folder!r}" if folder is not None else host
+        super().__init__(f"IMAP {where}: {problem}")
+        self.host = host
+        self.folder = folder
+        self.problem = problem
+
+
+class FolderNotFoundError(MailboxError):
+    """The configured folder does not exist on the server (names it readably)."""
+
+
+class MailboxLoginError(MailboxError):
+    """The server refused the login: retrying with the same password cannot help."""
+
+
+class DeliveryError(ScholarDigestError, ConnectionError):
+    """A digest could not be handed to the SMTP server."""
+
+    def __init__(
+        self,
+        host: str,
+        problem: str,
+        *,
+        recipient: str | None = None,
+        code: int | None = None,
+    ) -> None:
+        to = f" for {recipient}" if recipient else ""
+        status = f" ({code})" if code is not None else ""
+        super().__init__(f"SMTP {host}{to}: {problem}{status}")
+        self.host = host
+        self.recipient = recipient
+        self.code = code
+        self.problem = problem
+
+
+class SendDeferredError(DeliveryError):
+    """A temporary failure (4xx, network, timeout): the digest stays in the outbox."""
+
+
+class SendRefusedError(DeliveryError):
+    """A permanent refusal (5xx) for one recipient; the others are unaffected."""
+
+
+class AlreadyRunningError(ScholarDigestError):
+    """Another ``scholar-digest run`` holds the lock on the data folder."""

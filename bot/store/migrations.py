@@ -141,6 +141,56 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX summaries_by_day ON summaries (created_at)",
         ),
     ),
+    Migration(
+        4,
+        "mailbox positions, daily mailings and the outbox",
+        (
+            # Where the listener got to in each folder; a new UIDVALIDITY
+            # replaces the row and means a full rescan.
+            """CREATE TABLE mailbox_positions (
+                account TEXT NOT NULL,
+                folder TEXT NOT NULL,
+                uidvalidity INTEGER NOT NULL,
+                last_uid INTEGER NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (account, folder)
+            )""",
+            # One row per digest day: the schedule's memory. A skipped empty
+            # day has no digest but still counts as done.
+            """CREATE TABLE mailings (
+                id INTEGER PRIMARY KEY,
+                day TEXT NOT NULL UNIQUE,
+                digest_id INTEGER REFERENCES digests (id),
+                status TEXT NOT NULL
+                    CHECK (status IN ('pending', 'sent', 'failed', 'skipped')),
+                created_at TEXT NOT NULL,
+                finished_at TEXT
+            )""",
+            # The exact bytes of each email, stored before the first attempt
+            # so a resend after a crash is the same message.
+            """CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                mailing_id INTEGER NOT NULL REFERENCES mailings (id),
+                recipient TEXT NOT NULL,
+                message_id TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                raw BLOB NOT NULL,
+                status TEXT NOT NULL
+                    CHECK (status IN ('pending', 'sent', 'refused', 'failed')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error TEXT,
+                sent_at TEXT,
+                UNIQUE (mailing_id, recipient)
+            )""",
+            "CREATE INDEX outbox_by_status ON outbox (status, next_attempt_at)",
+            """CREATE TABLE secrets (
+                name TEXT PRIMARY KEY,
+                value BLOB NOT NULL,
+                created_at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 
