@@ -7,8 +7,8 @@ import email
 import email.policy
 import sqlite3
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +38,8 @@ START = datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
 def data_folder_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Settings() puts the send lock in ./data; keep it out of the checkout.
     monkeypatch.chdir(tmp_path)
+
+
 KEY = b"m" * 32
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Settings
 from bot.deliver.smtp import send_email, smtp_endpoint
@@ -27,6 +27,7 @@ from bot.store.outbox import (
 log = logging.getLogger(__name__)
 
 BACKOFF_MAX = timedelta(hours=6)
+LATEST = datetime.max.replace(tzinfo=UTC)
 # RFC 5321 §3.8: 421 means the server is closing the channel, not that
 # this recipient has a problem; the next row would meet the same answer.
 SERVER_UNAVAILABLE = 421
@@ -77,11 +78,13 @@ async def flush_outbox(
     retries_now: int = 0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     lock_wait: float = 0.0,
+    ignore_backoff: bool = False,
 ) -> FlushReport:
     """Send every due email in the outbox, byte for byte as stored.
 
     A deferred email is retried later with capped exponential backoff;
     ``retries_now`` extra rounds wait for those retries inside this call.
+    ``ignore_backoff`` tries every pending email at once (a person asked).
     Raises :class:`~bot.errors.DeliveryError` when the session itself
     cannot be used (a refused login, no STARTTLS): the email tried stays
     pending, its attempt counted, and nothing else is tried.
@@ -98,7 +101,10 @@ async def flush_outbox(
         outcomes: dict[int, tuple[str, OutboxMessage, str]] = {}
         try:
             for round_number in range(retries_now + 1):
-                retry_at = await _flush_round(conn, settings, now, outcomes)
+                first = ignore_backoff and round_number == 0
+                retry_at = await _flush_round(
+                    conn, settings, now, outcomes, every_pending=first
+                )
                 if retry_at is None or round_number == retries_now:
                     break
                 await sleep(max((retry_at - now()).total_seconds(), 0.0))
@@ -114,10 +120,13 @@ async def _flush_round(
     settings: Settings,
     now: Callable[[], datetime],
     outcomes: dict[int, tuple[str, OutboxMessage, str]],
+    *,
+    every_pending: bool = False,
 ) -> datetime | None:
     """One pass over the due rows; when to retry the rows deferred, if any."""
     retry_at: datetime | None = None
-    for message in due_messages(conn, now()):
+    cutoff = LATEST if every_pending else now()
+    for message in due_messages(conn, cutoff):
         try:
             await send_email(
                 settings.smtp,
