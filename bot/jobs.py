@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,22 +91,30 @@ class DigestRun:
     recorded_as: int | None
 
 
-def make_digest(
+@dataclass(frozen=True)
+class ComposedDigest:
+    """A digest rendered to files, with where each paper sits in it."""
+
+    digest: Digest
+    written: WrittenDigest
+    placements: tuple[DigestPlacement, ...]
+
+
+def compose_digest(
     conn: sqlite3.Connection,
     out_dir: Path,
     digest_settings: DigestSettings,
     *,
     summarizer: Summarizer | None = None,
     enricher: Enricher | None = None,
-    dry_run: bool = False,
+    notes: Sequence[str] = (),
+    empty_note: str | None = None,
     now: datetime | None = None,
-) -> DigestRun:
-    """Write the digest of every pending paper and, unless a dry run, record it.
+) -> ComposedDigest:
+    """Enrich, summarize and render every pending paper; record nothing.
 
     With an ``enricher``, pending papers are first completed from arXiv and
     OpenAlex; a paper whose lookup failed goes out anyway, with a note.
-    The files are written before the digest is recorded: a crash in between
-    leaves the papers pending, so they go out again rather than never.
     """
     paper_notes: dict[int, list[str]] = {}
     if enricher is not None:
@@ -121,39 +129,70 @@ def make_digest(
     summaries = summarizer.summarize_all(
         [paper.record for paper in papers], digest_settings.language
     )
-    notes = [] if papers else [_empty_note(conn)]
-    if dry_run:
-        notes.insert(0, "Preview: these papers are not marked as delivered.")
+    all_notes = list(notes)
+    if not papers:
+        all_notes.append(empty_note or _empty_note(conn))
     digest = build_digest(
         papers,
         summaries,
         title=digest_settings.title,
         generated_at=now or datetime.now(UTC),
         language=digest_settings.language,
-        notes=notes,
+        notes=all_notes,
         paper_notes=paper_notes,
     )
     written = write_digest_files(
         digest, out_dir, html_max_bytes=digest_settings.html_max_bytes
     )
-    if dry_run or not papers:
-        return DigestRun(digest, written, None)
-
     row_ids = {paper.record.key: paper.row_id for paper in papers}
-    placements = [
+    placements = tuple(
         DigestPlacement(row_ids[entry.paper.key], section.name, entry.number)
         for section in digest.sections
         for entry in section.entries
-    ]
+    )
+    return ComposedDigest(digest, written, placements)
+
+
+def make_digest(
+    conn: sqlite3.Connection,
+    out_dir: Path,
+    digest_settings: DigestSettings,
+    *,
+    summarizer: Summarizer | None = None,
+    enricher: Enricher | None = None,
+    dry_run: bool = False,
+    now: datetime | None = None,
+) -> DigestRun:
+    """Write the digest of every pending paper and, unless a dry run, record it.
+
+    The files are written before the digest is recorded: a crash in between
+    leaves the papers pending, so they go out again rather than never.
+    """
+    notes = ["Preview: these papers are not marked as delivered."] if dry_run else []
+    composed = compose_digest(
+        conn,
+        out_dir,
+        digest_settings,
+        summarizer=summarizer,
+        enricher=enricher,
+        notes=notes,
+        now=now,
+    )
+    digest, written = composed.digest, composed.written
+    if dry_run or not composed.placements:
+        return DigestRun(digest, written, None)
+
     with transaction(conn):
         digest_id = record_digest(
             conn,
             created_at=digest.generated_at,
             status="written",
             out_dir=str(out_dir),
-            placements=placements,
+            placements=composed.placements,
         )
-    log.info("digest %d recorded: %d paper(s) delivered", digest_id, len(placements))
+    log.info(
+        "digest %d recorded: %d paper(s) delivered", digest_id, len(composed.placements)
+    )
     return DigestRun(digest, written, digest_id)
 
 

@@ -96,7 +96,8 @@ def test_ingest_digest_status_round_trip(tmp_path: Path, shared_samples: Path) -
     [
         (["ingest", "--from", "missing.eml"], {}, "missing.eml: no such file"),
         (["status"], {"SCHOLAR_DIGEST_MAX_ATTEMPTS": "many"}, "MAX_ATTEMPTS"),
-        (["run"], {}, "not built yet"),
+        (["run"], {}, "SCHOLAR_DIGEST_IMAP_HOST"),
+        (["run", "--once"], {"SCHOLAR_DIGEST_IMAP_HOST": "127.0.0.1"}, "IMAP_USER"),
     ],
 )
 def test_errors_are_one_line_and_a_non_zero_exit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import tempfile
@@ -9,7 +10,7 @@ from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,11 +21,15 @@ from bot.errors import ScholarDigestError
 from bot.intake.files import RawMessage, iter_raw_messages
 from bot.intake.pipeline import IngestLimits, IngestResult, Outcome
 from bot.jobs import IngestTally, ingest_all, limits_from, make_digest
-from bot.rules.settings import load_digest_settings
+from bot.rules.settings import DigestSettings, load_digest_settings
 from bot.samples import sample_inbox
 from bot.store import open_store
 from bot.store.status import read_status
 from bot.store.summaries import usage_since
+
+if TYPE_CHECKING:  # delivery and the daemon load only when used
+    from bot.daemon.cycle import DueCheck
+    from bot.deliver.outbox import FlushReport
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -118,20 +123,32 @@ def ingest(
 @click.option(
     "--dry-run", is_flag=True, help="Write a preview; mark no paper as delivered."
 )
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Mail today's digest now to SCHOLAR_DIGEST_TO (or the rules' "
+    "recipients); its files go to DATA_DIR/digests/DAY.",
+)
 @click.pass_context
-def digest(ctx: click.Context, out_dir: Path, dry_run: bool) -> None:
+def digest(ctx: click.Context, out_dir: Path, dry_run: bool, send: bool) -> None:
     """Write the digest of every paper not yet in an earlier digest.
 
     Pending papers are first completed from arXiv and OpenAlex (each paper
     looked up once; SCHOLAR_DIGEST_OFFLINE=1 skips this), then summarized by
     the model named in SCHOLAR_DIGEST_LLM_MODEL (else extractively). A written digest
     counts as delivered: the next one starts after its papers. With
-    --dry-run nothing is marked.
+    --dry-run nothing is marked. With --send the digest is mailed instead
+    (once per day: a second --send only retries what the outbox holds).
     """
     settings = _settings(ctx)
     digest_settings = load_digest_settings(
         settings.rules_dir, required=settings.rules_dir_given
     )
+    if send:
+        if dry_run:
+            raise click.UsageError("--send and --dry-run cannot go together")
+        _send_today(settings, digest_settings)
+        return
     conn = open_store(settings.store_path)
     try:
         with ExitStack() as stack:
@@ -229,8 +246,14 @@ def status(ctx: click.Context) -> None:
     parts = ", ".join(f"{n} {s}" for s, n in sorted(report.messages_by_status.items()))
     click.echo(f"store:          {settings.store_path}")
     click.echo(f"messages seen:  {seen}" + (f" ({parts})" if parts else ""))
+    unsent = (
+        f", {report.papers_unsent} in a digest waiting to be sent"
+        if report.papers_unsent
+        else ""
+    )
     click.echo(
-        f"papers:         {report.papers_total} ({report.papers_pending} pending)"
+        f"papers:         {report.papers_total} "
+        f"({report.papers_pending} pending{unsent})"
     )
     last = (
         f"{report.last_digest_at} ({report.last_digest_papers} paper(s))"
@@ -239,6 +262,7 @@ def status(ctx: click.Context) -> None:
     )
     click.echo(f"last digest:    {last}")
     click.echo(f"model today:    {summarized} paper(s) summarized, ${spent:.4f} spent")
+    _echo_mail_status(settings)
     if report.failures:
         click.echo("failures:")
         for failure in report.failures:
@@ -249,16 +273,119 @@ def status(ctx: click.Context) -> None:
             )
 
 
-@cli.command(epilog="\b\nExample:\n  scholar-digest run")
-def run() -> None:
-    """Watch the mailbox over IMAP and send the daily digest (not built yet).
+@cli.command(
+    epilog="\b\nExamples:\n  scholar-digest run\n"
+    "  scholar-digest run --once   # from cron, e.g. every 15 minutes"
+)
+@click.option(
+    "--once",
+    is_flag=True,
+    help="One full cycle (catch up, enrich, summarize, send if due), then exit.",
+)
+@click.pass_context
+def run(ctx: click.Context, once: bool) -> None:
+    """Watch the mailbox over IMAP and mail the digest once a day.
 
-    Until the listener lands, use `ingest` and `digest` from cron.
+    New alerts are read as they arrive (IMAP IDLE, or polling where the
+    server has no IDLE) and the digest goes out daily at send_at in the
+    rules' time zone. Only one `run` may use a data folder at a time;
+    `ingest`, `digest` and `status` work beside it.
     """
-    raise ScholarDigestError(
-        "the IMAP listener is not built yet; use `scholar-digest ingest` and "
-        "`scholar-digest digest` meanwhile"
-    )
+    settings = _settings(ctx)
+    # Imported here: the daemon pulls in the IMAP and SMTP stacks.
+    from bot.daemon.cycle import make_clock
+    from bot.daemon.run import run_daemon, run_once
+
+    clock = make_clock(settings.now)
+    if not once:
+        run_daemon(settings, clock)
+        return
+    report = run_once(settings, clock)
+    click.echo(f"read {report.messages_read} new message(s) from the mailbox")
+    _echo_due(report.due)
+    _finish_flush(report.flush)
+
+
+def _echo_due(due: DueCheck) -> None:
+    prepared = due.prepared
+    if prepared is None:
+        when = due.next_send.isoformat(timespec="minutes")
+        click.echo(f"no digest due now; the next one is due at {when}")
+    elif prepared.status == "skipped":
+        click.echo(f"digest for {prepared.day}: nothing new, empty days are skipped")
+    else:
+        click.echo(
+            f"digest for {prepared.day}: {prepared.paper_count} paper(s) for "
+            f"{len(prepared.recipients)} recipient(s)"
+        )
+
+
+def _finish_flush(flush: FlushReport) -> None:
+    click.echo(flush.describe())
+    if flush.deferred or flush.failed:
+        raise ScholarDigestError(
+            "some digest email stays in the outbox; the next run or "
+            "`scholar-digest digest --send` tries again"
+        )
+
+
+def _send_today(settings: Settings, digest_settings: DigestSettings) -> None:
+    # Imported here: delivery pulls in the SMTP stack.
+    from bot.daemon.cycle import make_clock, prepare_if_due
+    from bot.deliver.outbox import flush_outbox
+
+    clock = make_clock(settings.now)
+    due = prepare_if_due(settings, digest_settings, clock(), force_today=True)
+    if due.prepared is None:
+        click.echo("today's digest was made already; sending what the outbox holds")
+    else:
+        _echo_due(due)
+    conn = open_store(settings.store_path)
+    try:
+        flush = asyncio.run(
+            flush_outbox(
+                conn,
+                settings,
+                now=clock,
+                retries_now=2,
+                lock_wait=120.0,
+                ignore_backoff=True,
+            )
+        )
+    finally:
+        conn.close()
+    _finish_flush(flush)
+
+
+def _echo_mail_status(settings: Settings) -> None:
+    from bot.store.outbox import outbox_report
+    from bot.store.positions import all_positions
+
+    conn = open_store(settings.store_path)
+    try:
+        positions = all_positions(conn)
+        mailing = conn.execute(
+            "SELECT day, status FROM mailings ORDER BY day DESC LIMIT 1"
+        ).fetchone()
+        outbox = outbox_report(conn)
+    finally:
+        conn.close()
+    for account, folder, position in positions:
+        click.echo(
+            f"mailbox:        {account} {folder!r}: read up to UID "
+            f"{position.last_uid} (UIDVALIDITY {position.uidvalidity})"
+        )
+    if mailing is not None:
+        click.echo(f"last mailing:   {mailing['day']} ({mailing['status']})")
+    if outbox.counts:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(outbox.counts.items()))
+        retry = f"; next try {outbox.next_attempt_at}" if outbox.next_attempt_at else ""
+        click.echo(f"outbox:         {counts}{retry}")
+    for problem in outbox.problems:
+        click.echo(
+            f"  {problem.status} for {problem.recipient} ({problem.day}, "
+            f"{problem.attempts} attempt(s)): {problem.error}"
+        )
 
 
 def _ingest_with_progress(

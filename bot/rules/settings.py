@@ -7,8 +7,10 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import RulesError
 
@@ -61,6 +63,21 @@ class DigestSettings:
     html_max_bytes: int = 95_000
     llm_daily_papers: int = 300
     llm_daily_spend_usd: float = 2.0
+    send_at: str = "07:00"
+    timezone: str = "UTC"
+    empty_days: str = "note"
+    recipients: tuple[str, ...] = ()
+
+    @property
+    def send_time(self) -> time:
+        """``send_at`` as a time of day (checked when the file was read)."""
+        hours, minutes = self.send_at.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """``timezone`` as a zone (checked when the file was read)."""
+        return ZoneInfo(self.timezone)
 
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
@@ -72,7 +89,13 @@ _KEYS: dict[str, type] = {
     "html_max_bytes": int,
     "llm_daily_papers": int,
     "llm_daily_spend_usd": float,
+    "send_at": str,
+    "timezone": str,
+    "empty_days": str,
+    "recipients": list,
 }
+_SEND_AT = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_EMPTY_DAYS = ("note", "skip")
 
 
 def load_digest_settings(rules_dir: Path, *, required: bool = False) -> DigestSettings:
@@ -151,6 +174,8 @@ def _type_problem(key: str, expected: type, value: object) -> str:
         return f"{key} must be a whole number, not {value!r}{hint}"
     if expected is float:
         return f"{key} must be a number, not {value!r}{hint}"
+    if expected is list:
+        return f'{key} must be a list in brackets, as in {key} = ["you@example.org"]'
     return f"{key} must be text in quotes, not {value!r}"
 
 
@@ -169,6 +194,7 @@ def _check_values(path: Path, text: str, values: dict[str, Any]) -> None:
             raise RulesError(
                 str(path), f"{key} must not be negative", _line_of(text, key)
             )
+    _check_schedule(path, text, values)
     size = values.get("html_max_bytes")
     if size is not None and not 20_000 <= size <= 10_000_000:
         raise RulesError(
@@ -176,6 +202,56 @@ def _check_values(path: Path, text: str, values: dict[str, Any]) -> None:
             "html_max_bytes must be between 20000 and 10000000",
             _line_of(text, "html_max_bytes"),
         )
+
+
+def _check_schedule(path: Path, text: str, values: dict[str, Any]) -> None:
+    send_at = values.get("send_at")
+    if send_at is not None and not _SEND_AT.fullmatch(send_at):
+        raise RulesError(
+            str(path),
+            f'send_at must be a 24-hour time like "07:00", not {send_at!r}',
+            _line_of(text, "send_at"),
+        )
+    zone = values.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RulesError(
+                str(path),
+                f"unknown time zone {zone!r}: use a name like "
+                '"Europe/Berlin", "Asia/Shanghai" or "UTC"',
+                _line_of(text, "timezone"),
+            ) from None
+    empty = values.get("empty_days")
+    if empty is not None and empty not in _EMPTY_DAYS:
+        raise RulesError(
+            str(path),
+            f'empty_days must be "note" or "skip", not {empty!r}',
+            _line_of(text, "empty_days"),
+        )
+    if "recipients" in values:
+        values["recipients"] = _checked_addresses(
+            path, values["recipients"], _line_of(text, "recipients")
+        )
+
+
+def _checked_addresses(
+    path: Path, found: list[Any], line: int | None
+) -> tuple[str, ...]:
+    addresses: list[str] = []
+    for item in found:
+        if (
+            not isinstance(item, str)
+            or item.count("@") != 1
+            or any(ch in item for ch in '\r\n <>,;"')
+            or not item.isascii()
+        ):
+            raise RulesError(
+                str(path), f"recipients: not an email address: {item!r}", line
+            )
+        addresses.append(item.strip())
+    return tuple(addresses)
 
 
 def _line_of(text: str, key: str) -> int | None:

@@ -24,6 +24,7 @@ class StoreStatus:
     messages_by_status: dict[str, int]
     papers_total: int
     papers_pending: int
+    papers_unsent: int
     last_digest_at: str | None
     last_digest_papers: int
     failures: tuple[FailedMessage, ...]
@@ -42,6 +43,13 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
         conn.execute(
             "SELECT COUNT(*) FROM papers "
             "WHERE id NOT IN (SELECT paper_id FROM digest_papers)"
+        ).fetchone()[0]
+    )
+    # In a digest already queued for mail, not yet accepted by the server.
+    unsent = int(
+        conn.execute(
+            "SELECT COUNT(DISTINCT dp.paper_id) FROM digest_papers dp "
+            "JOIN mailings m ON m.digest_id = dp.digest_id WHERE m.status = 'pending'"
         ).fetchone()[0]
     )
     last = conn.execute(
@@ -65,6 +73,7 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
         messages_by_status=by_status,
         papers_total=total,
         papers_pending=pending,
+        papers_unsent=unsent,
         last_digest_at=last["created_at"] if last else None,
         last_digest_papers=int(last["paper_count"]) if last else 0,
         failures=failures,

@@ -1,0 +1,1 @@
+"""The long-running bot: listener thread, daily schedule, outbox, one instance."""

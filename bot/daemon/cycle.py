@@ -1,0 +1,153 @@
+"""One pass of the daily job: make the digest when due, then empty the outbox."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time as monotonic_time
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from bot.config import PREFIX, Settings
+from bot.daemon.schedule import Schedule
+from bot.deliver.mailing import PreparedMailing, last_mailing_day, prepare_mailing
+from bot.errors import ConfigError, RulesError
+from bot.rules.settings import DigestSettings, load_digest_settings
+from bot.store import open_store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def make_clock(start: datetime | None) -> Clock:
+    """The real time, or time flowing on from ``start`` (SCHOLAR_DIGEST_NOW)."""
+    if start is None:
+        return lambda: datetime.now(UTC)
+    began = monotonic_time.monotonic()
+    log.warning("the clock starts at %s (SCHOLAR_DIGEST_NOW is set)", start)
+    return lambda: start + timedelta(seconds=monotonic_time.monotonic() - began)
+
+
+def check_mail_settings(settings: Settings, digest_settings: DigestSettings) -> None:
+    """Fail before anything starts when ``run`` could not do its job.
+
+    Every missing setting is named at once, so a new user fixes their
+    configuration in one go rather than one error per start.
+    """
+    missing = []
+    imap, smtp = settings.imap, settings.smtp
+    for name, value in (
+        ("IMAP_HOST", imap.host),
+        ("IMAP_USER", imap.user),
+        ("IMAP_PASSWORD", imap.password),
+        ("SMTP_HOST", smtp.host),
+        ("SMTP_FROM", smtp.sender),
+    ):
+        if not value:
+            missing.append(PREFIX + name)
+    if smtp.user and smtp.password is None:
+        missing.append(PREFIX + "SMTP_PASSWORD")
+    if not (settings.recipients or digest_settings.recipients):
+        missing.append(PREFIX + "TO (or recipients in the rules)")
+    if missing:
+        raise ConfigError(
+            missing[0],
+            "run needs these settings too: " + ", ".join(missing[1:])
+            if len(missing) > 1
+            else "is not set (see the README, Running the bot)",
+        )
+
+
+class RulesKeeper:
+    """The digest settings in force: re-read every cycle, the last good kept.
+
+    A broken edit is logged once (with file and line) and the previous
+    settings stay in force until the file is fixed.
+    """
+
+    def __init__(self, rules_dir: Path, *, required: bool) -> None:
+        self._rules_dir = rules_dir
+        self._required = required
+        self._good = load_digest_settings(rules_dir, required=required)
+        self.problem: str | None = None
+
+    def current(self) -> DigestSettings:
+        """The newest settings that load, re-read from the files."""
+        try:
+            self._good = load_digest_settings(self._rules_dir, required=self._required)
+        except RulesError as exc:
+            if str(exc) != self.problem:
+                log.error("rules not reloaded, the last good ones stay: %s", exc)
+            self.problem = str(exc)
+        else:
+            if self.problem is not None:
+                log.info("rules reloaded: the problem is fixed")
+            self.problem = None
+        return self._good
+
+
+@dataclass(frozen=True)
+class DueCheck:
+    """What the schedule said this pass."""
+
+    prepared: PreparedMailing | None
+    next_send: datetime
+
+
+def prepare_if_due(
+    settings: Settings,
+    digest_settings: DigestSettings,
+    now: datetime,
+    *,
+    force_today: bool = False,
+) -> DueCheck:
+    """Make the due day's digest (or today's, when forced) with its own connection.
+
+    Runs in a worker thread: summarizers drive their own event loop.
+    """
+    schedule = Schedule(digest_settings.send_time, digest_settings.zone)
+    conn = open_store(settings.store_path)
+    try:
+        last = last_mailing_day(conn)
+        day: date | None = schedule.due_day(now, last)
+        if force_today:
+            today = schedule.today(now)
+            day = today if last is None or today > last else None
+        prepared = None
+        if day is not None:
+            prepared = _prepare(conn, settings, digest_settings, day, now)
+        next_send = schedule.next_send(now, last_mailing_day(conn))
+    finally:
+        conn.close()
+    return DueCheck(prepared, next_send)
+
+
+def _prepare(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    digest_settings: DigestSettings,
+    day: date,
+    now: datetime,
+) -> PreparedMailing | None:
+    # Imported here: the model summarizer is only needed when a digest is due.
+    from bot.summarize.llm import summarizer_for
+
+    with ExitStack() as stack:
+        enricher = None
+        if not settings.offline:
+            from bot.enrich.setup import open_enricher
+
+            enricher = stack.enter_context(open_enricher(conn, settings))
+        return prepare_mailing(
+            conn,
+            settings,
+            digest_settings,
+            day,
+            now=now,
+            summarizer=summarizer_for(conn, settings, digest_settings),
+            enricher=enricher,
+        )
