@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.store import open_store
+from tests.email_loop import world  # noqa: F401 - a fixture used by name
 from tests.end_to_end import DigestRunner
 from tests.servers.fixtures import (  # noqa: F401 - fixtures used by name
     dovecot,

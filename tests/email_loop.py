@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import email
 import email.policy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
 import trustme
 
 from tests.servers.dovecot import DovecotServer
+from tests.servers.fixtures import require_dovecot
 from tests.servers.smtp import SENDER, SmtpServer, TestCertificates
 
 RECIPIENTS = ("ada@example.org", "grace@example.org")
@@ -86,3 +89,16 @@ def text_body(message: EmailMessage) -> str:
     content = part.get_content()
     assert isinstance(content, str)
     return content
+
+
+@pytest.fixture
+def world(tmp_path: Path, dovecot_ca: trustme.CA) -> Iterator[MailWorld]:
+    """A bot home in ``tmp_path`` with a running mailbox and mail server."""
+    require_dovecot()
+    imap, smtp = start_world(tmp_path, dovecot_ca, imap_root=tmp_path / "imap")
+    (tmp_path / "rules").mkdir()
+    try:
+        yield MailWorld(imap, smtp, tmp_path)
+    finally:
+        imap.close()
+        smtp.stop()

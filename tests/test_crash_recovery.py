@@ -16,33 +16,16 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-import trustme
-
 from bot.samples.bulk import iter_bulk_alerts
-from tests.email_loop import RECIPIENTS, MailWorld, parsed, start_world
-from tests.servers.fixtures import require_dovecot
+from tests.email_loop import RECIPIENTS, MailWorld, parsed
 
 DAYS = 10
 ALERTS_PER_DAY = 40
 MAX_KILLS_PER_DAY = 12
 FIRST_DAY = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world(tmp_path: Path, dovecot_ca: trustme.CA) -> Iterator[MailWorld]:
-    require_dovecot()
-    imap, smtp = start_world(tmp_path, dovecot_ca, imap_root=tmp_path / "imap")
-    (tmp_path / "rules").mkdir()
-    try:
-        yield MailWorld(imap, smtp, tmp_path)
-    finally:
-        imap.close()
-        smtp.stop()
 
 
 def start_run(world: MailWorld, now: datetime) -> subprocess.Popen[bytes]:

@@ -4,35 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
-import trustme
 
 from bot.config import load_settings
 from bot.daemon.run import run_daemon
 from bot.samples.bulk import iter_bulk_alerts
 from bot.store import open_store
-from tests.email_loop import RECIPIENTS, MailWorld, parsed, start_world, text_body
-from tests.servers.fixtures import require_dovecot
+from tests.email_loop import RECIPIENTS, MailWorld, parsed, text_body
 from tests.support import run_cli
 
 # A Friday at 09:00 in Berlin: after the default send time in any case.
 FRIDAY_MORNING = "2026-12-04T08:00:00+00:00"
-
-
-@pytest.fixture
-def world(tmp_path: Path, dovecot_ca: trustme.CA) -> Iterator[MailWorld]:
-    require_dovecot()
-    imap, smtp = start_world(tmp_path, dovecot_ca, imap_root=tmp_path / "imap")
-    (tmp_path / "rules").mkdir()
-    try:
-        yield MailWorld(imap, smtp, tmp_path)
-    finally:
-        imap.close()
-        smtp.stop()
 
 
 def append_alerts(world: MailWorld, count: int, seed: int) -> None:
@@ -220,3 +202,54 @@ def test_a_digest_that_cannot_go_out_waits_in_the_outbox_and_goes_next_time(
     assert "digest sent to 1 recipient(s)" in again.stdout
     (message,) = world.smtp.messages
     assert message.rcpt_tos == (RECIPIENTS[0],)
+
+
+def test_run_once_still_mails_what_is_stored_when_the_mailbox_is_down(
+    world: MailWorld,
+) -> None:
+    saved = world.home / "saved.eml"
+    saved.write_bytes(next(iter_bulk_alerts(1, seed=29)))
+    env = world.env(NOW=FRIDAY_MORNING, TO=RECIPIENTS[0])
+    assert (
+        run_cli("ingest", "--from", str(saved), cwd=world.home, env=env).returncode == 0
+    )
+    world.imap.stop()
+
+    done = run_cli("run", "--once", cwd=world.home, env=env)
+
+    assert done.returncode == 1
+    assert "the mailbox could not be read" in done.stderr
+    assert "connection refused" in done.stderr
+    assert "digest sent to 1 recipient(s)" in done.stdout
+    assert len(world.smtp.messages) == 1
+
+
+def test_a_digest_missed_during_downtime_holds_what_arrived_meanwhile(
+    world: MailWorld,
+) -> None:
+    # The bot was down over the send time; alerts piled up in the mailbox.
+    append_alerts(world, 4, seed=30)
+    settings = load_settings(
+        world.env(TO=RECIPIENTS[0]), env_file=world.home / "absent.env"
+    )
+    start = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_daemon,
+        args=(settings, lambda: start),
+        kwargs={"stop": stop, "tick": 0.2},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not world.smtp.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.0)  # a second digest would have come by now
+    finally:
+        stop.set()
+        thread.join(20)
+    (message,) = world.smtp.messages
+    papers = papers_in_store(world)
+    assert papers > 4
+    assert parsed(message.raw)["Subject"].endswith(f": {papers} papers")

@@ -301,9 +301,15 @@ def run(ctx: click.Context, once: bool) -> None:
         run_daemon(settings, clock)
         return
     report = run_once(settings, clock)
-    click.echo(f"read {report.messages_read} new message(s) from the mailbox")
+    if report.mailbox_error is None:
+        click.echo(f"read {report.messages_read} new message(s) from the mailbox")
     _echo_due(report.due)
     _finish_flush(report.flush)
+    if report.mailbox_error is not None:
+        raise ScholarDigestError(
+            f"the mailbox could not be read ({report.mailbox_error}); "
+            "what was already stored went out"
+        )
 
 
 def _echo_due(due: DueCheck) -> None:

@@ -28,6 +28,7 @@ from bot.deliver.outbox import FlushReport, flush_outbox
 from bot.errors import (
     ConfigError,
     FolderNotFoundError,
+    MailboxError,
     MailboxLoginError,
     ScholarDigestError,
 )
@@ -40,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # How often the loop looks at the clock and the outbox.
 TICK_SECONDS = 30.0
+# The longest a digest due at start waits for the mailbox's first catch-up.
+CATCH_UP_GRACE = 300.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class OnceReport:
     messages_read: int
     due: DueCheck
     flush: FlushReport
+    mailbox_error: str | None = None
 
 
 def run_once(settings: Settings, clock: Clock) -> OnceReport:
@@ -59,14 +63,20 @@ def run_once(settings: Settings, clock: Clock) -> OnceReport:
         conn = open_store(settings.store_path)
         try:
             listener = MailboxListener(settings, conn, limits_from(settings))
-            read = listener.run_once()
+            read, mailbox_error = 0, None
+            try:
+                read = listener.run_once()
+            except MailboxError as exc:
+                # What is stored still goes out; the caller reports the error.
+                log.error("%s; the digest goes out with what is stored", exc)
+                mailbox_error = str(exc)
             due = prepare_if_due(settings, keeper.current(), clock())
             flush = asyncio.run(
                 flush_outbox(conn, settings, now=clock, retries_now=2, lock_wait=120.0)
             )
         finally:
             conn.close()
-    return OnceReport(read, due, flush)
+    return OnceReport(read, due, flush, mailbox_error)
 
 
 def run_daemon(
@@ -94,21 +104,29 @@ async def _serve(
             log.debug("cannot handle signal %s here", signum)
     keeper = RulesKeeper(settings.rules_dir, required=settings.rules_dir_given)
     listener_stop = threading.Event()
+    caught_up = threading.Event()
     failures: list[BaseException] = []
     thread = threading.Thread(
         target=_listen,
-        args=(settings, listener_stop, failures),
+        args=(settings, listener_stop, caught_up, failures),
         name="imap-listener",
         daemon=True,
     )
-    thread.start()
+    # Opened (and migrated) before the listener opens its own connection.
     conn = open_store(settings.store_path)
+    thread.start()
     announced: datetime | None = None
+    started = loop.time()
     try:
         while not stop.is_set():
             if failures:
                 raise failures[0]
-            announced = await _tick(settings, keeper, clock, conn, announced)
+            # A digest missed during downtime waits for the mail that
+            # arrived meanwhile, unless the catch-up takes unusually long.
+            ready = caught_up.is_set() or loop.time() - started > CATCH_UP_GRACE
+            announced = await _tick(
+                settings, keeper, clock, conn, announced, may_prepare=ready
+            )
             await _pause(stop, tick)
     finally:
         log.info("stopping")
@@ -125,17 +143,23 @@ async def _tick(
     clock: Clock,
     conn: sqlite3.Connection,
     announced: datetime | None,
+    *,
+    may_prepare: bool,
 ) -> datetime | None:
     try:
-        due = await asyncio.to_thread(
-            prepare_if_due, settings, keeper.current(), clock()
-        )
+        due = None
+        if may_prepare:
+            due = await asyncio.to_thread(
+                prepare_if_due, settings, keeper.current(), clock()
+            )
         await flush_outbox(conn, settings, now=clock)
     except ConfigError:
         raise
     except ScholarDigestError as exc:
         # A busy store, a broken model call: the next tick tries again.
         log.error("digest cycle failed, trying again shortly: %s", exc)
+        return announced
+    if due is None:
         return announced
     if due.next_send != announced:
         log.info("next digest due at %s", due.next_send.isoformat(timespec="minutes"))
@@ -150,11 +174,16 @@ async def _pause(stop: threading.Event, seconds: float) -> None:
 
 
 def _listen(
-    settings: Settings, stop: threading.Event, failures: list[BaseException]
+    settings: Settings,
+    stop: threading.Event,
+    caught_up: threading.Event,
+    failures: list[BaseException],
 ) -> None:
     conn = open_store(settings.store_path)
     try:
-        MailboxListener(settings, conn, limits_from(settings), stop=stop).run_forever()
+        MailboxListener(
+            settings, conn, limits_from(settings), stop=stop, caught_up=caught_up
+        ).run_forever()
     except (ConfigError, FolderNotFoundError, MailboxLoginError) as exc:
         failures.append(exc)
     except Exception as exc:  # the thread must report, not die silently

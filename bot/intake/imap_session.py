@@ -34,11 +34,15 @@ _IDLE_SLICE = 1.0
 
 @dataclass(frozen=True)
 class FetchedMessage:
-    """One message's bytes, or its size when it was too large to fetch."""
+    """One message's bytes, or its size when it was too large to fetch.
+
+    ``gone`` means another client expunged it between SEARCH and FETCH.
+    """
 
     uid: int
     raw: bytes | None
     size: int
+    gone: bool = False
 
 
 class MailboxSession:
@@ -85,7 +89,8 @@ class MailboxSession:
         for uid in uids:
             data = bodies.get(uid)
             raw = data.get(b"BODY[]") if data is not None else None
-            yield FetchedMessage(uid, raw, _size(sizes, uid))
+            gone = uid not in sizes or (raw is None and uid in small)
+            yield FetchedMessage(uid, raw, _size(sizes, uid), gone=gone)
 
     def mark_processed(self, uid: int) -> None:
         """Move the message to the processed folder, or give it our keyword."""

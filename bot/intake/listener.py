@@ -56,6 +56,7 @@ class MailboxListener:
         limits: IngestLimits,
         *,
         stop: threading.Event | None = None,
+        caught_up: threading.Event | None = None,
         on_result: Callable[[IngestResult], None] | None = None,
     ) -> None:
         self._settings = settings
@@ -65,6 +66,9 @@ class MailboxListener:
         self.stop = stop or threading.Event()
         self._on_result = on_result
         self.state = ListenerState()
+        # Set after the first catch-up of a run (or when it could not be
+        # done): the daemon waits for it before a missed digest goes out.
+        self.caught_up = caught_up or threading.Event()
         self.account = f"{self._imap.user}@{self._imap.host}:{self._imap.port}"
 
     def run_once(self) -> int:
@@ -137,6 +141,7 @@ class MailboxListener:
 
     def _serve(self, session: MailboxSession) -> None:
         self.catch_up(session)
+        self.caught_up.set()
         while not self.stop.is_set():
             if session.supports_idle:
                 log.info("IMAP %s: idle", session.folder)
@@ -150,6 +155,14 @@ class MailboxListener:
 
     def _process(self, session: MailboxSession, message: FetchedMessage) -> None:
         origin = f"imap:{session.folder}#{message.uid}"
+        if message.gone:
+            log.info(
+                "IMAP %s: UID %d was deleted before it could be read",
+                session.folder,
+                message.uid,
+            )
+            self._save_position(session, message.uid)
+            return
         if message.raw is None:
             self._record_too_large(session, message, origin)
         else:
@@ -168,14 +181,17 @@ class MailboxListener:
         # server, then the position saved. A crash in between re-reads it,
         # and the content hash recognises it.
         session.mark_processed(message.uid)
+        self._save_position(session, message.uid)
+        self.state.messages_processed += 1
+
+    def _save_position(self, session: MailboxSession, uid: int) -> None:
         with transaction(self._conn):
             save_position(
                 self._conn,
                 self.account,
                 session.folder,
-                MailboxPosition(session.uidvalidity, message.uid),
+                MailboxPosition(session.uidvalidity, uid),
             )
-        self.state.messages_processed += 1
 
     def _record_too_large(
         self, session: MailboxSession, message: FetchedMessage, origin: str
@@ -205,6 +221,8 @@ class MailboxListener:
         )
 
     def _pause_after(self, exc: ScholarDigestError, failures: int) -> None:
+        # The mailbox is away: the digest must not wait for it.
+        self.caught_up.set()
         self.state.reconnects += 1
         self.state.last_error = str(exc)
         # Jitter keeps many bots from hammering a recovering server in step.
