@@ -427,3 +427,13 @@ def _captured(logger: logging.Logger) -> Iterator[list[str]]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+
+
+def test_a_move_to_folder_that_does_not_exist_is_named_at_once(
+    dovecot: DovecotServer, tmp_path: Path
+) -> None:
+    settings = imap_settings(dovecot, tmp_path, IMAP_MOVE_TO="Done/Scholar")
+    dovecot.append("INBOX", alerts(1, seed=17)[0])
+    with pytest.raises(FolderNotFoundError, match=r"'Done/Scholar'.*IMAP_MOVE_TO"):
+        read_once(settings)
+    assert stored(settings) == {}

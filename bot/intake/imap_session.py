@@ -94,18 +94,36 @@ class MailboxSession:
 
     def mark_processed(self, uid: int) -> None:
         """Move the message to the processed folder, or give it our keyword."""
+        from imapclient.exceptions import IMAPClientAbortError, IMAPClientError
+
         move_to = self._settings.move_to
         with self._translated("mark processed"):
-            if move_to and self._can_move:
-                self._client.move([uid], move_to)
-            elif move_to:
-                # Without MOVE (RFC 6851): copy, then flag the original only.
-                self._client.copy([uid], move_to)
-                self._client.add_flags([uid], [b"\\Deleted"])
-                if self._client.has_capability("UIDPLUS"):
-                    self._client.uid_expunge([uid])
-            else:
-                self._client.add_flags([uid], [self._settings.keyword.encode()])
+            try:
+                self._mark(uid, move_to)
+            except IMAPClientAbortError:
+                raise
+            except IMAPClientError as exc:
+                # A NO for this one message (a keyword the server will not
+                # store, a full quota): the papers are stored and the
+                # position moves on, so looping on it would help nobody.
+                log.warning(
+                    "IMAP %s: UID %d stays unmarked, the server said: %s",
+                    self.folder,
+                    uid,
+                    exc,
+                )
+
+    def _mark(self, uid: int, move_to: str | None) -> None:
+        if move_to and self._can_move:
+            self._client.move([uid], move_to)
+        elif move_to:
+            # Without MOVE (RFC 6851): copy, then flag the original only.
+            self._client.copy([uid], move_to)
+            self._client.add_flags([uid], [b"\\Deleted"])
+            if self._client.has_capability("UIDPLUS"):
+                self._client.uid_expunge([uid])
+        else:
+            self._client.add_flags([uid], [self._settings.keyword.encode()])
 
     def wait_for_news(self, seconds: float, stop: threading.Event) -> bool:
         """IDLE for up to ``seconds``; True when the server announced new mail.
@@ -190,6 +208,15 @@ def open_session(settings: ImapSettings, *, ca_file: Path | None) -> MailboxSess
             client.starttls(context)
         _login(client, host, settings.user, settings.password)
         uidvalidity = _select(client, host, settings.folder)
+        if settings.move_to and not client.folder_exists(settings.move_to):
+            # Checked now: otherwise every message would be read, then fail
+            # to move, again on every reconnect.
+            raise FolderNotFoundError(
+                host,
+                "SCHOLAR_DIGEST_IMAP_MOVE_TO names a folder the server does not "
+                "have; create it first",
+                folder=settings.move_to,
+            )
     except MailboxError:
         _drop(client)
         raise
