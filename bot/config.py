@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from bot.addresses import is_plain_address
 from bot.errors import ConfigError
 
 PREFIX = "SCHOLAR_DIGEST_"
@@ -319,12 +320,11 @@ class _Env:
         raw = self.text(name) or ""
         found = tuple(part.strip() for part in raw.split(",") if part.strip())
         for address in found:
-            if "@" not in address or any(ch in address for ch in "\r\n <>"):
-                raise ConfigError(PREFIX + name, f"not an email address: {address!r}")
-            if not address.isascii():
-                # Mail to such addresses needs SMTPUTF8 (RFC 6531), not used yet.
+            if not is_plain_address(address):
                 raise ConfigError(
-                    PREFIX + name, f"only ASCII addresses are supported: {address!r}"
+                    PREFIX + name,
+                    f"not a plain email address: {address!r} (write name@example."
+                    "org, without a display name; non-ASCII is not supported)",
                 )
         return found
 

@@ -39,7 +39,7 @@ def test_environment_wins_over_the_env_file(tmp_path: Path) -> None:
         ("SCHOLAR_DIGEST_OFFLINE", "maybe", "expected 1 or 0"),
         ("SCHOLAR_DIGEST_SMTP_TLS", "sometimes", "implicit, starttls, off"),
         ("SCHOLAR_DIGEST_ARXIV_MIN_INTERVAL", "-1", "negative"),
-        ("SCHOLAR_DIGEST_TO", "a@b.org, not-an-address", "not an email address"),
+        ("SCHOLAR_DIGEST_TO", "a@b.org, not-an-address", "not a plain email address"),
     ],
 )
 def test_bad_setting_names_the_variable(

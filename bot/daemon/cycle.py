@@ -17,6 +17,7 @@ from bot.deliver.mailing import PreparedMailing, last_mailing_day, prepare_maili
 from bot.errors import ConfigError, RulesError
 from bot.rules.settings import DigestSettings, load_digest_settings
 from bot.store import open_store
+from bot.store.moments import remember_first
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +114,11 @@ def prepare_if_due(
     conn = open_store(settings.store_path)
     try:
         last = last_mailing_day(conn)
+        if last is None:
+            # A new bot counts from its first check: a send time passed since
+            # then is due, even when cron next runs it after midnight.
+            started = remember_first(conn, "schedule_started", now)
+            last = schedule.today(started) - timedelta(days=1)
         day: date | None = schedule.due_day(now, last)
         if force_today:
             today = schedule.today(now)
@@ -120,7 +126,7 @@ def prepare_if_due(
         prepared = None
         if day is not None:
             prepared = _prepare(conn, settings, digest_settings, day, now)
-        next_send = schedule.next_send(now, last_mailing_day(conn))
+        next_send = schedule.next_send(now, last_mailing_day(conn) or last)
     finally:
         conn.close()
     return DueCheck(prepared, next_send)

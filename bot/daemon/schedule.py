@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
@@ -55,7 +55,19 @@ class Schedule:
 
 
 def _local(day: date, at: time, zone: ZoneInfo) -> datetime:
-    # fold=0 picks the first of a repeated hour; a time in a gap is
-    # normalised forward by the round trip through UTC.
+    """The first instant on ``day`` whose wall-clock time is ``at`` or later.
+
+    fold=0 picks the first of a repeated hour. A time inside a spring-forward
+    gap never shows on the clock: the first instant past it is the jump
+    itself, found by walking from the earlier of the gap's two readings.
+    """
     naive = datetime.combine(day, at)
-    return naive.replace(tzinfo=zone).astimezone(ZoneInfo("UTC")).astimezone(zone)
+    moment = naive.replace(tzinfo=zone)
+    if moment.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive:
+        return moment
+    probe = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    while True:
+        local = probe.astimezone(zone)
+        if local.date() > day or local.time() >= at:
+            return local
+        probe += timedelta(minutes=1)

@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime
 
+from bot.addresses import is_plain_address
 from bot.deliver.files import WrittenDigest
 from bot.errors import DigestError
 from bot.text import clean_text
@@ -44,10 +45,6 @@ _MONTHS = (
 # A bare addr-spec: anything that could open a second address (",", ";"),
 # a display name or route ("<", ">", quotes, comments) or a header (CR, LF,
 # white space) is refused rather than cleaned.
-_ADDRESS = re.compile(
-    r"[^\s\x00-\x1f\x7f<>,;:()\"\\@\[\]]+"  # local part
-    r"@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?"  # domain
-)
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)*")
 
 
@@ -184,9 +181,7 @@ def compose_email(
 
 
 def _check_address(address: str, role: str) -> None:
-    if not address.isascii() or not _ADDRESS.fullmatch(address):
-        # Known shortcoming: internationalised addresses need SMTPUTF8
-        # (RFC 6531), which we do not use; they are refused until we do.
+    if not is_plain_address(address):
         raise DigestError(f"the {role} {address!r} is not a plain email address")
 
 

@@ -67,7 +67,12 @@ def recipients_for(
             "nobody to send the digest to: set SCHOLAR_DIGEST_TO or "
             'recipients = ["you@example.org"] under [settings] in a rule file',
         )
-    return tuple(dict.fromkeys(address.strip() for address in found))
+    # One digest per person: Ada@Example.org and ada@example.org are one
+    # mailbox (and would share a Message-ID).
+    unique: dict[str, str] = {}
+    for address in found:
+        unique.setdefault(address.strip().lower(), address.strip())
+    return tuple(unique.values())
 
 
 def last_mailing_day(conn: sqlite3.Connection) -> date | None:

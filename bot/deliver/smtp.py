@@ -26,6 +26,7 @@ from bot.tls import client_context
 log = logging.getLogger(__name__)
 
 _TLS_MODES = ("implicit", "starttls", "off")
+TOO_LARGE = 552
 
 
 async def send_email(
@@ -199,6 +200,13 @@ def _reply_error(
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         problem = f"the server refused the login for {user}: {reply}"
         return DeliveryError(where, problem, code=code)
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused) and (
+        code == TOO_LARGE or "5.3.4" in reply
+    ):
+        # RFC 1870: MAIL FROM carries SIZE=, so an email over the server's
+        # limit is refused here; it is this email, not the sender, at fault.
+        problem = f"the digest email is larger than the server accepts: {reply}"
+        return SendRefusedError(where, problem, recipient=recipient, code=code)
     if isinstance(exc, aiosmtplib.SMTPSenderRefused):
         problem = (
             f"the server refused the sender {exc.sender}: {reply}; set "

@@ -69,6 +69,7 @@ class MailboxListener:
         # Set after the first catch-up of a run (or when it could not be
         # done): the daemon waits for it before a missed digest goes out.
         self.caught_up = caught_up or threading.Event()
+        self.progressed = False
         self.account = f"{self._imap.user}@{self._imap.host}:{self._imap.port}"
 
     def run_once(self) -> int:
@@ -96,12 +97,14 @@ class MailboxListener:
                 self._pause_after(exc, failures)
                 continue
             self.state.connected = True
+            self.progressed = False
             try:
                 self._serve(session)
                 failures = 0
             except MailboxError as exc:
-                # A session that worked for a while earns a quick reconnect.
-                failures = 1
+                # A session that got work done earns a quick reconnect; one
+                # that fails the same way each time backs off like a refusal.
+                failures = 1 if self.progressed else failures + 1
                 self._pause_after(exc, failures)
             except StoreError as exc:
                 # The store is busy or full: nothing was marked on the server,
@@ -112,7 +115,7 @@ class MailboxListener:
                 self.state.connected = False
                 session.close()
 
-    def catch_up(self, session: MailboxSession) -> int:
+    def catch_up(self, session: MailboxSession, *, quiet: bool = False) -> int:
         """Read every message above the stored position; return how many."""
         folder = session.folder
         position = read_position(self._conn, self.account, folder)
@@ -136,7 +139,9 @@ class MailboxListener:
             for message in fetched:
                 self._process(session, message)
                 done += 1
-        log.info("IMAP %s: caught up %d message(s)", folder, done)
+        level = logging.DEBUG if quiet and not done else logging.INFO
+        log.log(level, "IMAP %s: caught up %d message(s)", folder, done)
+        self.progressed = True
         return done
 
     def _serve(self, session: MailboxSession) -> None:
@@ -150,8 +155,11 @@ class MailboxListener:
                 self.stop.wait(self._imap.poll_seconds)
                 session.noop()
                 news = True
-            if news and not self.stop.is_set():
-                self.catch_up(session)
+            # After every round, news or not: a server announces mail that
+            # arrives during a FETCH in that FETCH's answer, and imapclient
+            # does not pass such notices on. A UID SEARCH is cheap.
+            if not self.stop.is_set():
+                self.catch_up(session, quiet=not news)
 
     def _process(self, session: MailboxSession, message: FetchedMessage) -> None:
         origin = f"imap:{session.folder}#{message.uid}"
@@ -228,5 +236,5 @@ class MailboxListener:
         # Jitter keeps many bots from hammering a recovering server in step.
         jitter = random.uniform(0.8, 1.2)  # noqa: S311 - not for security
         delay = min(self._imap.backoff_max, 2.0 ** (failures - 1) * jitter)
-        log.warning("%s; reconnecting in %.0f s", exc, delay)
+        log.warning("%s; reconnecting in %.0f s", str(exc).rstrip(". "), delay)
         self.stop.wait(delay)

@@ -191,6 +191,16 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        5,
+        "moments the bot remembers (its first schedule check)",
+        (
+            """CREATE TABLE moments (
+                name TEXT PRIMARY KEY,
+                at TEXT NOT NULL
+            )""",
+        ),
+    ),
 )
 
 
