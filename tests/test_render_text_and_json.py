@@ -27,7 +27,8 @@ PAPER_KEYS = {
     "number", "key", "title", "authors", "authors_truncated", "venue", "year",
     "arxiv_id", "arxiv_version", "doi", "url", "pdf_url", "abstract",
     "abstract_source", "summary", "summary_source", "alerts", "truncated_title",
-    "categories", "comments", "notes",
+    "categories", "comments", "notes", "tags", "summary_shown", "starred",
+    "beyond_caps",
 }  # fmt: skip
 SUMMARY_KEYS = {"tldr", "motivation", "method", "result", "conclusion"}
 

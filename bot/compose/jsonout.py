@@ -11,7 +11,11 @@ from bot.compose.wording import plain, safe_url, section_anchors, shown_abstract
 
 
 def render_json(digest: Digest) -> str:
-    """The digest as indented UTF-8 JSON; non-ASCII text is kept as is."""
+    """The digest as indented UTF-8 JSON; non-ASCII text is kept as is.
+
+    Every entry is listed; ``beyond_caps`` marks those the email bodies leave
+    out, and a summary the rules skipped is ``null``.
+    """
     generated_at = digest.generated_at
     # A naive time is taken as UTC so the output always carries an offset.
     if generated_at.tzinfo is None:
@@ -56,17 +60,28 @@ def _paper(entry: DigestEntry) -> dict[str, Any]:
         "pdf_url": safe_url(entry.pdf_url),
         "abstract": abstract,
         "abstract_source": source.value,
-        "summary": {
-            "tldr": summary.tldr,
-            "motivation": summary.motivation,
-            "method": summary.method,
-            "result": summary.result,
-            "conclusion": summary.conclusion,
-        },
-        "summary_source": summary.source,
+        "summary": _summary(entry),
+        "summary_source": summary.source if entry.show_summary else None,
+        "summary_shown": entry.show_summary,
         "alerts": list(entry.alerts),
         "truncated_title": paper.title_truncated,
         "notes": [plain(note) for note in entry.notes],
         "categories": list(paper.categories),
         "comments": paper.comments,
+        "tags": list(entry.tags),
+        "starred": entry.starred,
+        "beyond_caps": entry.beyond_caps,
+    }
+
+
+def _summary(entry: DigestEntry) -> dict[str, str] | None:
+    if not entry.show_summary:
+        return None
+    summary = entry.summary
+    return {
+        "tldr": summary.tldr,
+        "motivation": summary.motivation,
+        "method": summary.method,
+        "result": summary.result,
+        "conclusion": summary.conclusion,
     }

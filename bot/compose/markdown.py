@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from bot.compose.model import Digest, DigestEntry
 from bot.compose.wording import (
     NO_ABSTRACT,
+    SUMMARY_SKIPPED,
     TITLE_CUT_NOTE,
     abstract_label,
     alerts_line,
@@ -20,6 +21,7 @@ from bot.compose.wording import (
     section_anchors,
     shown_abstract,
     shown_title,
+    tags_line,
     venue_year,
 )
 
@@ -69,7 +71,10 @@ def md_url(url: str | None) -> str | None:
 
 
 def render_markdown(digest: Digest) -> str:
-    """The whole digest as Markdown: header, table of contents, sections."""
+    """The whole digest as Markdown: header, table of contents, sections.
+
+    Every entry is listed, caps or not: this is the complete digest.
+    """
     return "\n".join(_document(digest)).rstrip() + "\n"
 
 
@@ -122,6 +127,10 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     if alerts:
         yield f"Alerts: {escape_md(alerts)}"
         yield ""
+    tags = tags_line(entry)
+    if tags:
+        yield escape_md(tags)
+        yield ""
     # The seed's "Main category:" line named the section (an alert or an
     # arXiv category); "Section:" says what it is.
     yield f"Section: {escape_md(section_name)}"
@@ -129,7 +138,10 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     for note in entry.notes:
         yield f"Note: {escape_md(note)}"
         yield ""
-    yield f"TL;DR: {escape_md(summary.tldr)}"
+    if entry.show_summary:
+        yield f"TL;DR: {escape_md(summary.tldr)}"
+    else:
+        yield SUMMARY_SKIPPED
     yield ""
 
     yield "<details>"
@@ -137,7 +149,8 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     # The blank line ends the HTML block, so what follows is read as Markdown
     # (escapes applied) rather than passed through as raw HTML.
     yield ""
-    for label, text in grouped_fields(summary):
+    fields = grouped_fields(summary) if entry.show_summary else ()
+    for label, text in fields:
         yield f"{label}: {escape_md(text)}"
         yield ""
     for label, text in identifiers(paper):
@@ -147,8 +160,9 @@ def _entry(entry: DigestEntry, section_name: str) -> Iterator[str]:
     source, abstract = shown_abstract(paper)
     yield f"{abstract_label(source)}: {escape_md(abstract or NO_ABSTRACT)}"
     yield ""
-    yield f"Summary: {escape_md(summary.source)}"
-    yield ""
+    if entry.show_summary:
+        yield f"Summary: {escape_md(summary.source)}"
+        yield ""
     if paper.title_truncated:
         yield TITLE_CUT_NOTE
         yield ""

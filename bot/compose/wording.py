@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from bot.compose.model import Digest, DigestEntry
+from bot.compose.model import Digest, DigestEntry, DigestSection
 from bot.models import AbstractSource, PaperRecord
 from bot.summarize.base import Summary
 from bot.text import clean_text
@@ -16,6 +16,7 @@ INDENT = "    "
 TITLE_CUT_NOTE = "Title cut in the alert."
 AUTHORS_CUT_NOTE = " et al. (list cut in the alert)"
 NO_ABSTRACT = "not available (no abstract and no snippet)."
+SUMMARY_SKIPPED = "Summary skipped by your rules."
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Only web links become links: javascript:, data: and the like never do.
@@ -103,6 +104,44 @@ def alerts_line(entry: DigestEntry) -> str | None:
     return "; ".join(names) or None
 
 
+def shown_tags(entry: DigestEntry) -> tuple[str, ...]:
+    """The entry's tags as single lines, empty ones left out."""
+    return tuple(tag for tag in (plain(tag) for tag in entry.tags) if tag)
+
+
+def tags_line(entry: DigestEntry) -> str | None:
+    """``Tags: co-author, must read``, or ``None`` for an untagged entry."""
+    tags = shown_tags(entry)
+    return f"Tags: {', '.join(tags)}" if tags else None
+
+
+def section_count(section: DigestSection, *, capped: bool) -> str:
+    """``12``, or ``12, 9 shown`` where the caps leave entries out of a body."""
+    total = len(section.entries)
+    if capped and section.hidden_count:
+        return f"{total}, {total - section.hidden_count} shown"
+    return str(total)
+
+
+def caps_notice(digest: Digest) -> str:
+    """The line atop a capped body saying how many papers it shows."""
+    return (
+        f"{digest.shown_count} of {digest.paper_count} papers are shown here, as "
+        "your rules ask; all are in digest.full.html (attached when the digest "
+        "is mailed)."
+    )
+
+
+def more_not_shown(hidden: int) -> str:
+    """The line closing a section the caps cut: never a silent cut."""
+    if hidden == 1:
+        return "1 more paper in this section is not shown here; the full digest has it."
+    return (
+        f"{hidden} more papers in this section are not shown here; "
+        "the full digest has them."
+    )
+
+
 def shown_abstract(paper: PaperRecord) -> tuple[AbstractSource, str | None]:
     """The abstract to show and where it came from; a snippet stands in for one."""
     abstract = plain(paper.abstract or "")
@@ -168,6 +207,7 @@ def header_line(digest: Digest) -> str:
         plain(entry.summary.source).split(" (", 1)[0]
         for section in digest.sections
         for entry in section.entries
+        if entry.show_summary
     )
     if len(kinds) == 1:
         parts.append(f"Summaries: {next(iter(kinds))}")

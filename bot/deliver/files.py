@@ -41,9 +41,12 @@ def write_digest_files(
 ) -> WrittenDigest:
     """Render ``digest`` and write ``digest.{md,html,txt,json}`` into ``out_dir``.
 
-    When the HTML body had to be shortened to stay under ``html_max_bytes``,
-    the complete HTML goes to ``digest.full.html`` beside it; a stale one
-    from an earlier run is removed so the folder never mixes two digests.
+    ``digest.html`` and ``digest.txt`` are the email bodies: they leave out
+    the entries beyond the digest's caps; ``digest.md`` and ``digest.json``
+    list every entry. When the HTML body was cut, by the caps or to stay
+    under ``html_max_bytes``, the complete HTML goes to ``digest.full.html``
+    beside it; a stale one from an earlier run is removed so the folder never
+    mixes two digests.
     """
     html = render_html(digest, max_bytes=html_max_bytes)
     files = {
@@ -64,7 +67,12 @@ def write_digest_files(
     except OSError as exc:
         raise DigestError(f"cannot write the digest to {out_dir}: {exc}") from exc
 
-    log.info("wrote digest of %d paper(s) to %s", digest.paper_count, out_dir)
+    log.info(
+        "wrote digest of %d paper(s), %d in the email bodies, to %s",
+        digest.paper_count,
+        digest.shown_count,
+        out_dir,
+    )
     return WrittenDigest(
         markdown=out_dir / "digest.md",
         html=out_dir / "digest.html",
