@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,11 +17,20 @@ from bot.config import Settings
 from bot.deliver.files import WrittenDigest, write_digest_files
 from bot.intake.files import RawMessage
 from bot.intake.pipeline import IngestLimits, IngestResult, Outcome, ingest_message
+from bot.rules.apply import rule_papers
+from bot.rules.model import Decision, RuleSet
+from bot.rules.plan import plan_of
 from bot.rules.settings import DigestSettings
 from bot.store.db import transaction
 from bot.store.digests import DigestPlacement, record_digest
-from bot.store.papers import pending_papers
+from bot.store.papers import (
+    StoredPaper,
+    newest_source,
+    pending_papers,
+    resurfaced_papers,
+)
 from bot.summarize.base import Summarizer
+from bot.summarize.by_language import summaries_for
 from bot.summarize.extractive import ExtractiveSummarizer
 
 if TYPE_CHECKING:  # the enricher pulls in the HTTP stack, unused offline
@@ -93,64 +102,130 @@ class DigestRun:
 
 @dataclass(frozen=True)
 class ComposedDigest:
-    """A digest rendered to files, with where each paper sits in it."""
+    """A digest rendered to files, with where each paper sits in it.
+
+    ``placements`` include the papers rules dropped (number 0), so they are
+    not looked at again.
+    """
 
     digest: Digest
     written: WrittenDigest
     placements: tuple[DigestPlacement, ...]
 
 
+def enrich_pending(
+    enricher: Enricher | None, papers: Sequence[StoredPaper]
+) -> dict[int, list[str]]:
+    """Complete ``papers`` from arXiv and OpenAlex; notes for those that failed."""
+    paper_notes: dict[int, list[str]] = {}
+    if enricher is None or not papers:
+        return paper_notes
+    from bot.enrich.enricher import UNAVAILABLE_NOTE
+
+    report = enricher.enrich(list({paper.row_id: paper for paper in papers}.values()))
+    for row_id in report.unavailable:
+        paper_notes.setdefault(row_id, []).append(UNAVAILABLE_NOTE)
+    return paper_notes
+
+
 def compose_digest(
-    conn: sqlite3.Connection,
     out_dir: Path,
     digest_settings: DigestSettings,
+    papers: Sequence[StoredPaper],
     *,
+    rules: RuleSet | None = None,
+    language: str | None = None,
     summarizer: Summarizer | None = None,
-    enricher: Enricher | None = None,
+    paper_notes: Mapping[int, Sequence[str]] | None = None,
     notes: Sequence[str] = (),
     empty_note: str | None = None,
+    earlier: Sequence[tuple[StoredPaper, str]] = (),
     now: datetime | None = None,
 ) -> ComposedDigest:
-    """Enrich, summarize and render every pending paper; record nothing.
+    """Apply the rules to ``papers``, summarize and render them; record nothing.
 
-    With an ``enricher``, pending papers are first completed from arXiv and
-    OpenAlex; a paper whose lookup failed goes out anyway, with a note.
+    ``earlier`` are papers sent on an earlier day that a new alert carried
+    again, with that day; ``earlier_papers`` in the settings says whether
+    they are hidden, listed one line each, or shown in full again.
     """
-    paper_notes: dict[int, list[str]] = {}
-    if enricher is not None:
-        from bot.enrich.enricher import UNAVAILABLE_NOTE
-
-        report = enricher.enrich(pending_papers(conn))
-        for row_id in report.unavailable:
-            paper_notes.setdefault(row_id, []).append(UNAVAILABLE_NOTE)
-    # Read again: enrichment completes records and can fold two into one.
-    papers = pending_papers(conn)
-    summarizer = summarizer or default_summarizer()
-    summaries = summarizer.summarize_all(
-        [paper.record for paper in papers], digest_settings.language
+    language = language or digest_settings.language
+    mode = digest_settings.earlier_papers
+    entry_notes: dict[int, list[str]] = {
+        row_id: list(lines) for row_id, lines in (paper_notes or {}).items()
+    }
+    notes = list(notes)
+    if mode == "full":
+        papers = [*papers, *(paper for paper, _ in earlier)]
+        for paper, day in earlier:
+            entry_notes.setdefault(paper.row_id, []).append(again_note(day))
+    elif mode == "line":
+        notes += again_lines(earlier)
+    ruled = rule_papers(rules or RuleSet(), papers)
+    decisions = ruled.decisions
+    summaries = summaries_for(
+        summarizer or default_summarizer(),
+        [paper.record for paper in ruled.kept],
+        language,
+        languages={k: d.language for k, d in decisions.items() if d.language},
+        skipped=frozenset(k for k, d in decisions.items() if not d.summary),
     )
     all_notes = list(notes)
-    if not papers:
-        all_notes.append(empty_note or _empty_note(conn))
+    if not ruled.kept and not (mode == "line" and earlier):
+        all_notes.append(empty_note or "No new papers arrived since the last digest.")
     digest = build_digest(
-        papers,
+        ruled.kept,
         summaries,
         title=digest_settings.title,
         generated_at=now or datetime.now(UTC),
-        language=digest_settings.language,
+        language=language,
         notes=all_notes,
-        paper_notes=paper_notes,
+        paper_notes=entry_notes,
+        plans={key: plan_of(decision) for key, decision in decisions.items()},
+        max_per_section=digest_settings.max_per_section,
+        max_total=digest_settings.max_total,
     )
     written = write_digest_files(
         digest, out_dir, html_max_bytes=digest_settings.html_max_bytes
     )
     row_ids = {paper.record.key: paper.row_id for paper in papers}
-    placements = tuple(
+    placements = [
         DigestPlacement(row_ids[entry.paper.key], section.name, entry.number)
         for section in digest.sections
         for entry in section.entries
-    )
-    return ComposedDigest(digest, written, placements)
+    ]
+    placements += [
+        DigestPlacement(paper.row_id, f"(dropped by {_dropper(decision)})", 0)
+        for paper, decision in ruled.dropped
+    ]
+    if mode == "line":
+        placements += [
+            DigestPlacement(paper.row_id, "(listed again on one line)", 0)
+            for paper, _ in earlier
+        ]
+    return ComposedDigest(digest, written, tuple(placements))
+
+
+def again_note(day: str) -> str:
+    """The note on a paper shown in full again."""
+    return f"Already in the digest of {day}; a new alert carried it again."
+
+
+def again_lines(
+    earlier: Sequence[tuple[StoredPaper, str]], *, most: int = 20
+) -> list[str]:
+    """One digest note per paper carried again (``earlier_papers = "line"``)."""
+    lines = [
+        f"Again in a new alert, already sent on {day}: {paper.record.title}"
+        for paper, day in earlier[:most]
+    ]
+    if len(earlier) > most:
+        lines.append(f"... and {len(earlier) - most} more papers sent before.")
+    return lines
+
+
+def _dropper(decision: Decision) -> str:
+    names = [name for name, done in decision.matches if "drop" in done]
+    return ", ".join(names) or "a rule"
 
 
 def make_digest(
@@ -160,6 +235,7 @@ def make_digest(
     *,
     summarizer: Summarizer | None = None,
     enricher: Enricher | None = None,
+    rules: RuleSet | None = None,
     dry_run: bool = False,
     now: datetime | None = None,
 ) -> DigestRun:
@@ -169,13 +245,20 @@ def make_digest(
     leaves the papers pending, so they go out again rather than never.
     """
     notes = ["Preview: these papers are not marked as delivered."] if dry_run else []
+    paper_notes = enrich_pending(enricher, pending_papers(conn))
+    # Read again: enrichment completes records and can fold two into one.
+    seen_upto = newest_source(conn)
+    papers = pending_papers(conn)
     composed = compose_digest(
-        conn,
         out_dir,
         digest_settings,
+        papers,
+        rules=rules,
         summarizer=summarizer,
-        enricher=enricher,
+        paper_notes=paper_notes,
         notes=notes,
+        empty_note=_empty_note(conn),
+        earlier=resurfaced_papers(conn),
         now=now,
     )
     digest, written = composed.digest, composed.written
@@ -189,6 +272,7 @@ def make_digest(
             status="written",
             out_dir=str(out_dir),
             placements=composed.placements,
+            sources_upto=seen_upto,
         )
     log.info(
         "digest %d recorded: %d paper(s) delivered", digest_id, len(composed.placements)

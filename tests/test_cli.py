@@ -120,3 +120,37 @@ def test_broken_rule_file_names_file_and_line(tmp_path: Path) -> None:
     assert "digest.toml:3: unknown setting 'titel' (did you mean 'title'?)" in (
         result.stderr
     )
+
+
+def test_readme_documents_every_rule_and_subscriber_keyword_with_an_example() -> None:
+    from bot.rules.loader import RULE_KEYWORDS
+    from bot.rules.subscribers import SUBSCRIBER_KEYWORDS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `")]
+    for keyword in (*RULE_KEYWORDS, *SUBSCRIBER_KEYWORDS):
+        assert f"`{keyword}`" in readme, keyword
+        documented = [row for row in rows if f"`{keyword}`" in row]
+        assert documented, f"{keyword} has no row in a README table"
+        # Each row gives an example, e.g. `title = [...]`, or names the
+        # keyword beside others whose rows give one.
+        assert any(" = " in row for row in documented), keyword
+
+
+def test_shipped_rules_show_every_keyword_and_pass_the_check() -> None:
+    from bot.rules.loader import RULE_KEYWORDS, check_rules
+    from bot.rules.settings import DigestSettings
+    from bot.rules.subscribers import SUBSCRIBER_KEYWORDS
+
+    shipped = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in sorted((ROOT / "rules").glob("*.toml"))
+    )
+    keywords = (
+        *RULE_KEYWORDS,
+        *SUBSCRIBER_KEYWORDS,
+        *DigestSettings.__dataclass_fields__,
+    )
+    for keyword in keywords:
+        assert re.search(rf"\b{keyword}\b", shipped), keyword
+    assert [p for p in check_rules(ROOT / "rules") if p.is_error] == []

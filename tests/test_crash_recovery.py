@@ -110,11 +110,16 @@ def test_sigkill_at_random_moments_loses_no_paper_and_doubles_no_digest(
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         mailings = conn.execute("SELECT day, status FROM mailings").fetchall()
+        # Each recipient has a digest of their own: count per paper and
+        # recipient the digests holding it, and how their emails ended.
         placements = conn.execute(
-            "SELECT p.id, COUNT(dp.digest_id) AS n, MIN(m.status) AS status "
-            "FROM papers p LEFT JOIN digest_papers dp ON dp.paper_id = p.id "
-            "LEFT JOIN mailings m ON m.digest_id = dp.digest_id GROUP BY p.id"
+            "SELECT p.id, d.audience, COUNT(DISTINCT d.id) AS n, "
+            "MIN(o.status) AS status, MAX(o.status) AS worst "
+            "FROM papers p JOIN digest_papers dp ON dp.paper_id = p.id "
+            "JOIN digests d ON d.id = dp.digest_id "
+            "JOIN outbox o ON o.digest_id = d.id GROUP BY p.id, d.audience"
         ).fetchall()
+        paper_count = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
         stored_ids = {
             row[0]
             for row in conn.execute(
@@ -139,8 +144,13 @@ def test_sigkill_at_random_moments_loses_no_paper_and_doubles_no_digest(
     assert {row["status"] for row in mailings} == {"sent"}, outbox_state
     # Every alert was stored; every paper reached exactly one sent digest.
     assert set(appended_ids) <= stored_ids
-    assert placements
-    assert all(row["n"] == 1 and row["status"] == "sent" for row in placements)
+    assert paper_count > 0
+    audiences = Counter(row["id"] for row in placements)
+    assert len(audiences) == paper_count
+    assert set(audiences.values()) == {len(RECIPIENTS)}
+    assert all(
+        row["n"] == 1 and row["status"] == row["worst"] == "sent" for row in placements
+    )
 
     # What arrived: one digest per recipient and day; a duplicate only as
     # the very same bytes, and no more of them than there were kills.
@@ -163,5 +173,6 @@ def test_sigkill_at_random_moments_loses_no_paper_and_doubles_no_digest(
         f"({', '.join(f'{n} {p}' for p, n in sorted(phases.items()))}; "
         f"{kills_during_send} after the server had a message), "
         f"{len(by_id)} digests expected and received, {duplicates} duplicate(s) "
-        f"(identical bytes), {len(placements)} papers each in exactly one sent digest"
+        f"(identical bytes), {paper_count} papers each in exactly one sent digest "
+        f"per recipient"
     )

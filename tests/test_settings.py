@@ -127,3 +127,16 @@ def test_text_without_quotes_gets_a_hint(tmp_path: Path) -> None:
 def test_named_rules_folder_must_exist(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match="no such rules folder"):
         load_digest_settings(tmp_path / "typo", required=True)
+
+
+def test_a_settings_error_points_at_the_settings_line_not_a_rules(
+    tmp_path: Path,
+) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "digest.toml").write_text(
+        '[[rule]]\nname = "a"\ntitle = ["x"]\ndrop = true\n\n[settings]\ntitle = 5\n'
+    )
+    with pytest.raises(RulesError) as caught:
+        load_digest_settings(rules)
+    assert caught.value.line == 7

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -16,12 +17,13 @@ import click
 
 from bot import __version__
 from bot.cli.output import progress, setup_logging
+from bot.cli.rules_cmd import rules
 from bot.config import Settings, load_settings
 from bot.errors import ScholarDigestError
 from bot.intake.files import RawMessage, iter_raw_messages
 from bot.intake.pipeline import IngestLimits, IngestResult, Outcome
 from bot.jobs import IngestTally, ingest_all, limits_from, make_digest
-from bot.rules.settings import DigestSettings, load_digest_settings
+from bot.rules.bundle import RuleBundle, load_bundle
 from bot.samples import sample_inbox
 from bot.store import open_store
 from bot.store.status import read_status
@@ -141,13 +143,12 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool, send: bool) -> None
     (once per day: a second --send only retries what the outbox holds).
     """
     settings = _settings(ctx)
-    digest_settings = load_digest_settings(
-        settings.rules_dir, required=settings.rules_dir_given
-    )
+    bundle = load_bundle(settings.rules_dir, required=settings.rules_dir_given)
+    digest_settings = bundle.settings
     if send:
         if dry_run:
             raise click.UsageError("--send and --dry-run cannot go together")
-        _send_today(settings, digest_settings)
+        _send_today(settings, bundle)
         return
     conn = open_store(settings.store_path)
     try:
@@ -167,6 +168,7 @@ def digest(ctx: click.Context, out_dir: Path, dry_run: bool, send: bool) -> None
                 digest_settings,
                 summarizer=summarizer_for(conn, settings, digest_settings),
                 enricher=enricher,
+                rules=bundle.rules,
                 dry_run=dry_run,
             )
     finally:
@@ -197,9 +199,7 @@ def demo(ctx: click.Context, out_dir: Path) -> None:
     not touched) and the four digest files are written to --out.
     """
     settings = _settings(ctx)
-    digest_settings = load_digest_settings(
-        settings.rules_dir, required=settings.rules_dir_given
-    )
+    bundle = load_bundle(settings.rules_dir, required=settings.rules_dir_given)
     state = ctx.find_object(_Context)
     if state is None or not state.verbose:
         # The samples fail and skip on purpose; the summary below says so.
@@ -210,7 +210,7 @@ def demo(ctx: click.Context, out_dir: Path) -> None:
         try:
             messages = list(sample_inbox())
             tally = _ingest_with_progress(conn, messages, limits_from(settings))
-            run = make_digest(conn, out_dir, digest_settings)
+            run = make_digest(conn, out_dir, bundle.settings, rules=bundle.rules)
         finally:
             conn.close()
     click.echo(_tally_line(tally))
@@ -234,6 +234,7 @@ def status(ctx: click.Context) -> None:
         click.echo(
             f"no store yet at {settings.store_path}: run `scholar-digest ingest`"
         )
+        _echo_rules_status(settings, None)
         return
     conn = open_store(settings.store_path)
     try:
@@ -335,13 +336,13 @@ def _finish_flush(flush: FlushReport) -> None:
         )
 
 
-def _send_today(settings: Settings, digest_settings: DigestSettings) -> None:
+def _send_today(settings: Settings, bundle: RuleBundle) -> None:
     # Imported here: delivery pulls in the SMTP stack.
     from bot.daemon.cycle import make_clock, prepare_if_due
     from bot.deliver.outbox import flush_outbox
 
     clock = make_clock(settings.now)
-    due = prepare_if_due(settings, digest_settings, clock(), force_today=True)
+    due = prepare_if_due(settings, bundle, clock(), force_today=True)
     if due.prepared is None:
         click.echo("today's digest was made already; sending what the outbox holds")
     else:
@@ -363,12 +364,45 @@ def _send_today(settings: Settings, digest_settings: DigestSettings) -> None:
     _finish_flush(flush)
 
 
+def _echo_rules_status(settings: Settings, conn: sqlite3.Connection | None) -> None:
+    from bot.rules.loader import check_rules
+    from bot.rules.subscribers import is_stranger, load_subscribers
+
+    problems = [p for p in check_rules(settings.rules_dir) if p.is_error]
+    if problems and settings.rules_dir.is_dir():
+        click.echo(
+            f"rules:          {len(problems)} error(s); the last good rules are used "
+            "(scholar-digest rules check)"
+        )
+        for problem in problems[:5]:
+            where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+            click.echo(f"  {where}: {problem.message}")
+        return
+    try:
+        subscribers = load_subscribers(settings.rules_dir)
+    except ScholarDigestError:
+        return
+    if conn is None:
+        return
+    rows = conn.execute(
+        "SELECT forwarder, COUNT(DISTINCT message_row) AS n FROM paper_sources "
+        "WHERE forwarder IS NOT NULL GROUP BY forwarder ORDER BY forwarder"
+    ).fetchall()
+    for row in rows:
+        if is_stranger(subscribers, row["forwarder"]):
+            click.echo(
+                f"stranger:       {row['forwarder']} forwarded {row['n']} "
+                "message(s); stored, never answered (not a [[subscriber]])"
+            )
+
+
 def _echo_mail_status(settings: Settings) -> None:
     from bot.store.outbox import outbox_report
     from bot.store.positions import all_positions
 
     conn = open_store(settings.store_path)
     try:
+        _echo_rules_status(settings, conn)
         positions = all_positions(conn)
         mailing = conn.execute(
             "SELECT day, status FROM mailings ORDER BY day DESC LIMIT 1"
@@ -392,6 +426,9 @@ def _echo_mail_status(settings: Settings) -> None:
             f"  {problem.status} for {problem.recipient} ({problem.day}, "
             f"{problem.attempts} attempt(s)): {problem.error}"
         )
+
+
+cli.add_command(rules)
 
 
 def _ingest_with_progress(

@@ -7,7 +7,7 @@ import sqlite3
 import time as monotonic_time
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from bot.config import PREFIX, Settings
 from bot.daemon.schedule import Schedule
 from bot.deliver.mailing import PreparedMailing, last_mailing_day, prepare_mailing
 from bot.errors import ConfigError, RulesError
-from bot.rules.settings import DigestSettings, load_digest_settings
+from bot.rules.bundle import RuleBundle, load_bundle
 from bot.store import open_store
 from bot.store.moments import remember_first
 
@@ -33,7 +33,7 @@ def make_clock(start: datetime | None) -> Clock:
     return lambda: start + timedelta(seconds=monotonic_time.monotonic() - began)
 
 
-def check_mail_settings(settings: Settings, digest_settings: DigestSettings) -> None:
+def check_mail_settings(settings: Settings, bundle: RuleBundle) -> None:
     """Fail before anything starts when ``run`` could not do its job.
 
     Every missing setting is named at once, so a new user fixes their
@@ -52,7 +52,7 @@ def check_mail_settings(settings: Settings, digest_settings: DigestSettings) -> 
             missing.append(PREFIX + name)
     if smtp.user and smtp.password is None:
         missing.append(PREFIX + "SMTP_PASSWORD")
-    if not (settings.recipients or digest_settings.recipients):
+    if not (settings.recipients or bundle.settings.recipients or bundle.subscribers):
         missing.append(PREFIX + "TO (or recipients in the rules)")
     if missing:
         raise ConfigError(
@@ -64,31 +64,39 @@ def check_mail_settings(settings: Settings, digest_settings: DigestSettings) -> 
 
 
 class RulesKeeper:
-    """The digest settings in force: re-read every cycle, the last good kept.
+    """The rules in force: re-read every cycle, the last good ones kept.
 
-    A broken edit is logged once (with file and line) and the previous
-    settings stay in force until the file is fixed.
+    A broken edit is logged once (with file and line), goes at the top of
+    the next digest, and the previous rules stay in force until it is fixed.
     """
 
     def __init__(self, rules_dir: Path, *, required: bool) -> None:
         self._rules_dir = rules_dir
         self._required = required
-        self._good = load_digest_settings(rules_dir, required=required)
+        self._good = load_bundle(rules_dir, required=required)
         self.problem: str | None = None
 
-    def current(self) -> DigestSettings:
-        """The newest settings that load, re-read from the files."""
+    def current(self) -> RuleBundle:
+        """The newest rules that load, re-read from the files."""
         try:
-            self._good = load_digest_settings(self._rules_dir, required=self._required)
+            self._good = load_bundle(self._rules_dir, required=self._required)
         except RulesError as exc:
             if str(exc) != self.problem:
                 log.error("rules not reloaded, the last good ones stay: %s", exc)
             self.problem = str(exc)
-        else:
-            if self.problem is not None:
-                log.info("rules reloaded: the problem is fixed")
-            self.problem = None
+            return replace(self._good, notes=(broken_rules_note(str(exc)),))
+        if self.problem is not None:
+            log.info("rules reloaded: the problem is fixed")
+        self.problem = None
         return self._good
+
+
+def broken_rules_note(problem: str) -> str:
+    """The notice at the top of a digest made while a rule file is broken."""
+    return (
+        f"A rule file has a problem, so the last rules that worked were used: "
+        f"{problem}. Run `scholar-digest rules check` to see every problem."
+    )
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ class DueCheck:
 
 def prepare_if_due(
     settings: Settings,
-    digest_settings: DigestSettings,
+    bundle: RuleBundle,
     now: datetime,
     *,
     force_today: bool = False,
@@ -110,7 +118,7 @@ def prepare_if_due(
 
     Runs in a worker thread: summarizers drive their own event loop.
     """
-    schedule = Schedule(digest_settings.send_time, digest_settings.zone)
+    schedule = Schedule(bundle.settings.send_time, bundle.settings.zone)
     conn = open_store(settings.store_path)
     try:
         last = last_mailing_day(conn)
@@ -125,7 +133,7 @@ def prepare_if_due(
             day = today if last is None or today > last else None
         prepared = None
         if day is not None:
-            prepared = _prepare(conn, settings, digest_settings, day, now)
+            prepared = _prepare(conn, settings, bundle, day, now)
         next_send = schedule.next_send(now, last_mailing_day(conn) or last)
     finally:
         conn.close()
@@ -135,7 +143,7 @@ def prepare_if_due(
 def _prepare(
     conn: sqlite3.Connection,
     settings: Settings,
-    digest_settings: DigestSettings,
+    bundle: RuleBundle,
     day: date,
     now: datetime,
 ) -> PreparedMailing | None:
@@ -151,9 +159,9 @@ def _prepare(
         return prepare_mailing(
             conn,
             settings,
-            digest_settings,
+            bundle,
             day,
             now=now,
-            summarizer=summarizer_for(conn, settings, digest_settings),
+            summarizer=summarizer_for(conn, settings, bundle.settings),
             enricher=enricher,
         )

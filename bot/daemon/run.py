@@ -34,7 +34,7 @@ from bot.errors import (
 )
 from bot.intake.listener import MailboxListener
 from bot.jobs import limits_from
-from bot.rules.settings import load_digest_settings
+from bot.rules.bundle import load_bundle
 from bot.store import open_store
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,8 @@ def run_daemon(
     tick: float = TICK_SECONDS,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop``): listen, and send once a day."""
-    rules = load_digest_settings(settings.rules_dir, required=settings.rules_dir_given)
-    check_mail_settings(settings, rules)
+    bundle = load_bundle(settings.rules_dir, required=settings.rules_dir_given)
+    check_mail_settings(settings, bundle)
     with run_lock(settings.lock_path):
         asyncio.run(_serve(settings, clock, stop or threading.Event(), tick))
 

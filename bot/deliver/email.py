@@ -84,23 +84,37 @@ def email_content(written: WrittenDigest, subject: str) -> DigestEmail:
     )
 
 
-def digest_subject(title: str, day: dt.date, paper_count: int) -> str:
+def digest_subject(
+    title: str,
+    day: dt.date,
+    paper_count: int,
+    template: str = "{title} for {date}: {count}",
+) -> str:
     """``"<title> for Fri 4 Dec 2026: 14 papers"``: one line, plain text.
 
-    The title comes from a user's rule file: control characters and line
-    breaks go, white space collapses, and it is capped near 80 characters.
-    It is never HTML-escaped: a header is not HTML, so "&" stays "&".
+    ``template`` (the rules' ``subject``) places ``{title}``, ``{date}`` and
+    ``{count}``. The title comes from a user's rule file: control characters
+    and line breaks go, white space collapses, and it is capped near 80
+    characters. It is never HTML-escaped: a header is not HTML, so "&"
+    stays "&".
     """
-    clean = "".join(
-        char
-        for char in clean_text(title)
-        if unicodedata.category(char) not in {"Cc", "Zl", "Zp"}
-    ).strip()
+    clean = _one_line(title)
     if len(clean) > SUBJECT_TITLE_MAX:
         cut = clean[:SUBJECT_TITLE_MAX].rsplit(" ", 1)[0]
         clean = cut.rstrip(" ,;:-") + "\u2026"
     when = f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{clean or DEFAULT_TITLE} for {when}: {_count(paper_count)}"
+    filled = template.format(
+        title=clean or DEFAULT_TITLE, date=when, count=_count(paper_count)
+    )
+    return _one_line(filled) or f"{DEFAULT_TITLE} for {when}"
+
+
+def _one_line(text: str) -> str:
+    return "".join(
+        char
+        for char in clean_text(text)
+        if unicodedata.category(char) not in {"Cc", "Zl", "Zp"}
+    ).strip()
 
 
 def _count(paper_count: int) -> str:

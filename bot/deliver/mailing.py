@@ -9,7 +9,9 @@ outbox resends the very same bytes.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -22,11 +24,19 @@ from bot.deliver.email import (
     make_message_id,
 )
 from bot.errors import ConfigError, DigestError
-from bot.jobs import compose_digest
+from bot.jobs import ComposedDigest, compose_digest, enrich_pending
+from bot.rules.bundle import RuleBundle
 from bot.rules.settings import DigestSettings
+from bot.rules.subscribers import Subscriber
 from bot.store.db import transaction
 from bot.store.digests import record_digest
 from bot.store.outbox import add_outbox_message
+from bot.store.papers import (
+    StoredPaper,
+    newest_source,
+    pending_papers,
+    resurfaced_papers,
+)
 from bot.store.secrets import secret
 from bot.summarize.base import Summarizer
 
@@ -53,26 +63,27 @@ class PreparedMailing:
 
 
 def recipients_for(
-    settings: Settings, digest_settings: DigestSettings
-) -> tuple[str, ...]:
-    """Who gets the digest: SCHOLAR_DIGEST_TO, else ``recipients`` in the rules.
+    settings: Settings,
+    digest_settings: DigestSettings,
+    subscribers: Sequence[Subscriber] = (),
+) -> tuple[Subscriber, ...]:
+    """Who gets a digest: the rules' subscribers, then SCHOLAR_DIGEST_TO.
 
-    Never an address from an incoming message: the bot only mails people
-    its operator listed.
+    Addresses from SCHOLAR_DIGEST_TO (else ``recipients`` in the settings)
+    get every paper. Never an address from an incoming message: the bot
+    only mails people its operator listed. One digest per person:
+    Ada@Example.org and ada@example.org are one mailbox.
     """
-    found = settings.recipients or digest_settings.recipients
-    if not found:
+    listed = {subscriber.audience: subscriber for subscriber in subscribers}
+    for address in settings.recipients or digest_settings.recipients:
+        listed.setdefault(address.strip().lower(), Subscriber(address.strip()))
+    if not listed:
         raise ConfigError(
             PREFIX + "TO",
             "nobody to send the digest to: set SCHOLAR_DIGEST_TO or "
             'recipients = ["you@example.org"] under [settings] in a rule file',
         )
-    # One digest per person: Ada@Example.org and ada@example.org are one
-    # mailbox (and would share a Message-ID).
-    unique: dict[str, str] = {}
-    for address in found:
-        unique.setdefault(address.strip().lower(), address.strip())
-    return tuple(unique.values())
+    return tuple(listed.values())
 
 
 def last_mailing_day(conn: sqlite3.Connection) -> date | None:
@@ -84,84 +95,154 @@ def last_mailing_day(conn: sqlite3.Connection) -> date | None:
 def prepare_mailing(
     conn: sqlite3.Connection,
     settings: Settings,
-    digest_settings: DigestSettings,
+    bundle: RuleBundle,
     day: date,
     *,
     now: datetime,
     summarizer: Summarizer | None = None,
     enricher: Enricher | None = None,
 ) -> PreparedMailing | None:
-    """Make ``day``'s digest and queue one email per recipient.
+    """Make ``day``'s digest for each recipient and queue one email each.
 
     Returns None when that day (or a later one) already has a mailing:
     another process got there first, or the clock went back.
     """
-    recipients = recipients_for(settings, digest_settings)
+    digest_settings = bundle.settings
+    recipients = recipients_for(settings, digest_settings, bundle.subscribers)
     sender = settings.smtp.sender
     if not sender:
         raise ConfigError(PREFIX + "SMTP_FROM", "set the address digests are sent from")
     if _taken(conn, day):
         return None
     key = secret(conn, "message-id")
-    composed = compose_digest(
-        conn,
-        settings.digests_dir / day.isoformat(),
-        digest_settings,
-        summarizer=summarizer,
-        enricher=enricher,
-        empty_note=EMPTY_DAY_NOTE,
-        now=now,
-    )
-    count = len(composed.placements)
-    if count == 0 and digest_settings.empty_days == "skip":
-        with transaction(conn):
-            if _taken(conn, day):
-                return None
-            _insert_mailing(conn, day, None, "skipped", now)
-        log.info("digest for %s: nothing new, empty days are skipped", day)
-        return PreparedMailing(day, "skipped", 0, ())
+    fed = _fed_papers(conn, recipients)
+    paper_notes = enrich_pending(enricher, [p for ps in fed.values() for p in ps])
+    fed = _fed_papers(conn, recipients)  # enrichment can fold two rows into one
+    seen_upto = newest_source(conn)
 
-    subject = digest_subject(digest_settings.title, day, count)
-    content = email_content(composed.written, subject)
-    emails = {
-        recipient: compose_email(
-            content,
-            sender=sender,
-            recipient=recipient,
-            message_id=make_message_id(key, recipient, day.isoformat(), sender),
-            date=now,
+    digests: list[_Queued] = []
+    for recipient in recipients:
+        composed = compose_digest(
+            settings.digests_dir / day.isoformat() / _folder_name(recipient),
+            digest_settings,
+            fed[recipient.audience],
+            rules=bundle.rules_for(recipient.audience),
+            language=recipient.language,
+            summarizer=summarizer,
+            paper_notes=paper_notes,
+            notes=bundle.notes,
+            empty_note=EMPTY_DAY_NOTE,
+            earlier=[
+                (paper, day_sent)
+                for paper, day_sent in resurfaced_papers(conn, recipient.audience)
+                if recipient.is_fed_by(paper)
+            ],
+            now=now,
         )
-        for recipient in recipients
-    }
+        count = composed.digest.paper_count
+        subject = digest_subject(
+            digest_settings.title, day, count, digest_settings.subject
+        )
+        raw = None
+        if count or digest_settings.empty_days == "note":
+            raw = compose_email(
+                email_content(composed.written, subject),
+                sender=sender,
+                recipient=recipient.address,
+                message_id=make_message_id(
+                    key, recipient.address, day.isoformat(), sender
+                ),
+                date=now,
+            )
+        new_ids = frozenset(p.row_id for p in fed[recipient.audience])
+        digests.append(_Queued(recipient, composed, raw, subject, new_ids, seen_upto))
+
+    mailed = tuple(q.recipient.address for q in digests if q.raw is not None)
+    total = sum(q.composed.digest.paper_count for q in digests)
+    status = "pending" if mailed else "skipped"
     with transaction(conn):
         if _taken(conn, day):
             return None
-        _refuse_placed_elsewhere(conn, [p.paper_id for p in composed.placements])
-        digest_id = record_digest(
-            conn,
-            created_at=composed.digest.generated_at,
-            status="written",
-            out_dir=str(composed.written.markdown.parent),
-            placements=composed.placements,
-        )
-        mailing_id = _insert_mailing(conn, day, digest_id, "pending", now)
-        for recipient, raw in emails.items():
-            add_outbox_message(
-                conn,
-                mailing_id=mailing_id,
-                recipient=recipient,
-                message_id=make_message_id(key, recipient, day.isoformat(), sender),
-                subject=subject,
-                raw=raw,
-                now=now,
+        mailing_id = _insert_mailing(conn, day, None, status, now)
+        for queued in digests:
+            message_id = make_message_id(
+                key, queued.recipient.address, day.isoformat(), sender
             )
-    log.info(
-        "digest for %s: %d paper(s) queued for %d recipient(s)",
-        day,
-        count,
-        len(recipients),
+            _queue(conn, mailing_id, queued, message_id, now)
+    if not mailed:
+        log.info("digest for %s: nothing new, empty days are skipped", day)
+    else:
+        log.info(
+            "digest for %s: %d paper(s) queued for %d recipient(s)",
+            day,
+            total,
+            len(mailed),
+        )
+    return PreparedMailing(day, status, total, mailed)
+
+
+def _fed_papers(
+    conn: sqlite3.Connection, recipients: Sequence[Subscriber]
+) -> dict[str, list[StoredPaper]]:
+    return {
+        recipient.audience: [
+            paper
+            for paper in pending_papers(conn, recipient.audience)
+            if recipient.is_fed_by(paper)
+        ]
+        for recipient in recipients
+    }
+
+
+@dataclass(frozen=True)
+class _Queued:
+    recipient: Subscriber
+    composed: ComposedDigest
+    raw: bytes | None  # None: an empty day the rules skip
+    subject: str
+    new_ids: frozenset[int]  # pending papers (not ones carried again)
+    seen_upto: int
+
+
+def _queue(
+    conn: sqlite3.Connection,
+    mailing_id: int,
+    queued: _Queued,
+    message_id: str,
+    now: datetime,
+) -> None:
+    recipient, composed = queued.recipient, queued.composed
+    _refuse_placed_elsewhere(
+        conn,
+        recipient.audience,
+        [p.paper_id for p in composed.placements if p.paper_id in queued.new_ids],
     )
-    return PreparedMailing(day, "pending", count, recipients)
+    digest_id = record_digest(
+        conn,
+        created_at=composed.digest.generated_at,
+        status="written",
+        out_dir=str(composed.written.markdown.parent),
+        placements=composed.placements,
+        audience=recipient.audience,
+        sources_upto=queued.seen_upto,
+    )
+    if queued.raw is None:
+        return
+    add_outbox_message(
+        conn,
+        mailing_id=mailing_id,
+        recipient=recipient.address,
+        message_id=message_id,
+        subject=queued.subject,
+        raw=queued.raw,
+        now=now,
+        digest_id=digest_id,
+    )
+
+
+def _folder_name(recipient: Subscriber) -> str:
+    # One folder per recipient under the day's: readable, and safe on disk.
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", recipient.audience)
 
 
 def _taken(conn: sqlite3.Connection, day: date) -> bool:
@@ -171,12 +252,16 @@ def _taken(conn: sqlite3.Connection, day: date) -> bool:
     return row is not None
 
 
-def _refuse_placed_elsewhere(conn: sqlite3.Connection, paper_ids: list[int]) -> None:
-    # A `digest --out` run between composing and committing took some of
-    # these papers; sending them again would put a paper in two digests.
+def _refuse_placed_elsewhere(
+    conn: sqlite3.Connection, audience: str, paper_ids: list[int]
+) -> None:
+    # Another digest for this recipient took some of these papers between
+    # composing and committing; sending them again would list them twice.
     for paper_id in paper_ids:
         row = conn.execute(
-            "SELECT 1 FROM digest_papers WHERE paper_id = ? LIMIT 1", (paper_id,)
+            "SELECT 1 FROM digest_papers dp JOIN digests d ON d.id = dp.digest_id "
+            "WHERE dp.paper_id = ? AND d.audience IN (?, '*') LIMIT 1",
+            (paper_id, audience),
         ).fetchone()
         if row is not None:
             raise DigestError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+import string
 import tomllib
 from dataclasses import dataclass
 from datetime import time
@@ -68,6 +69,10 @@ class DigestSettings:
     timezone: str = "UTC"
     empty_days: str = "note"
     recipients: tuple[str, ...] = ()
+    subject: str = "{title} for {date}: {count}"
+    max_per_section: int = 0
+    max_total: int = 0
+    earlier_papers: str = "hide"
 
     @property
     def send_time(self) -> time:
@@ -83,7 +88,7 @@ class DigestSettings:
 
 _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)")
 # Tables a rule file may hold; [[rule]] tables are read by bot.rules.loader.
-_TABLES = ("settings", "rule")
+_TABLES = ("settings", "rule", "subscriber")
 _KEYS: dict[str, type] = {
     "title": str,
     "language": str,
@@ -94,7 +99,13 @@ _KEYS: dict[str, type] = {
     "timezone": str,
     "empty_days": str,
     "recipients": list,
+    "subject": str,
+    "max_per_section": int,
+    "max_total": int,
+    "earlier_papers": str,
 }
+_SUBJECT_FIELDS = ("title", "date", "count")
+_EARLIER = ("hide", "line", "full")
 _SEND_AT = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 _EMPTY_DAYS = ("note", "skip")
 
@@ -231,10 +242,44 @@ def _check_schedule(path: Path, text: str, values: dict[str, Any]) -> None:
             f'empty_days must be "note" or "skip", not {empty!r}',
             _line_of(text, "empty_days"),
         )
+    for key in ("max_per_section", "max_total"):
+        if values.get(key, 0) < 0:
+            raise RulesError(
+                str(path), f"{key} must be 0 (no cap) or more", _line_of(text, key)
+            )
+    earlier = values.get("earlier_papers")
+    if earlier is not None and earlier not in _EARLIER:
+        raise RulesError(
+            str(path),
+            f'earlier_papers must be "hide", "line" or "full", not {earlier!r}',
+            _line_of(text, "earlier_papers"),
+        )
+    subject = values.get("subject")
+    if subject is not None:
+        _check_subject(path, subject, _line_of(text, "subject"))
     if "recipients" in values:
         values["recipients"] = _checked_addresses(
             path, values["recipients"], _line_of(text, "recipients")
         )
+
+
+def _check_subject(path: Path, subject: str, line: int | None) -> None:
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(subject) if name]
+    except ValueError as exc:
+        raise RulesError(
+            str(path), f"subject: {exc} (write {{ and }} as {{{{ }}}})", line
+        ) from None
+    for name in fields:
+        if name not in _SUBJECT_FIELDS:
+            raise RulesError(
+                str(path),
+                f"subject: unknown field {{{name}}}; use {{title}}, {{date}} and "
+                "{count}",
+                line,
+            )
+    if any(ch in subject for ch in "\r\n"):
+        raise RulesError(str(path), "subject must be one line", line)
 
 
 def _checked_addresses(
@@ -251,8 +296,18 @@ def _checked_addresses(
 
 
 def _line_of(text: str, key: str) -> int | None:
+    """The line of ``key`` in the [settings] table (or of a top-level table).
+
+    Keys of [[rule]] and [[subscriber]] tables share names with settings
+    (``title``, ``language``), so only lines outside those tables count.
+    """
     pattern = re.compile(rf"^\s*\[?{re.escape(key)}\]?\s*(=|$)")
+    header = re.compile(r"^\s*\[")
+    in_other_table = False
     for number, line in enumerate(text.splitlines(), start=1):
-        if pattern.match(line):
+        if header.match(line) and not pattern.match(line):
+            in_other_table = not line.strip().startswith("[settings]")
+            continue
+        if not in_other_table and pattern.match(line):
             return number
     return None

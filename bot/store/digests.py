@@ -24,12 +24,25 @@ def record_digest(
     status: str,
     out_dir: str | None,
     placements: Sequence[DigestPlacement],
+    audience: str | None = None,
+    sources_upto: int | None = None,
 ) -> int:
-    """Store a delivered digest; its papers stop being pending."""
+    """Store a delivered digest; its papers stop being pending for ``audience``.
+
+    ``sources_upto`` is the newest paper source the digest was made from: a
+    later one means a new alert carried one of its papers again.
+    """
     cursor = conn.execute(
-        "INSERT INTO digests (created_at, status, out_dir, paper_count) "
-        "VALUES (?, ?, ?, ?)",
-        (created_at.isoformat(), status, out_dir, len(placements)),
+        "INSERT INTO digests (created_at, status, out_dir, paper_count, audience, "
+        "sources_upto) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            created_at.isoformat(),
+            status,
+            out_dir,
+            sum(1 for placement in placements if placement.number > 0),
+            audience,
+            sources_upto,
+        ),
     )
     digest_id = int(cursor.lastrowid or 0)
     conn.executemany(

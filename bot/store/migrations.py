@@ -201,6 +201,27 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        6,
+        "a digest per recipient: digests name their audience",
+        (
+            # NULL: a digest written to files; an address: that subscriber's
+            # emailed digest; '*': an emailed digest shared by every
+            # recipient (made before this migration).
+            "ALTER TABLE digests ADD COLUMN audience TEXT",
+            "UPDATE digests SET audience = '*' "
+            "WHERE id IN (SELECT digest_id FROM mailings)",
+            "CREATE INDEX digests_by_audience ON digests (audience)",
+            "ALTER TABLE outbox ADD COLUMN digest_id INTEGER REFERENCES digests (id)",
+            "UPDATE outbox SET digest_id = "
+            "(SELECT digest_id FROM mailings WHERE mailings.id = outbox.mailing_id)",
+            # The newest paper source a digest had seen: a later source of one
+            # of its papers means a new alert carried that paper again.
+            "ALTER TABLE digests ADD COLUMN sources_upto INTEGER",
+            "UPDATE digests SET sources_upto = "
+            "(SELECT COALESCE(MAX(id), 0) FROM paper_sources)",
+        ),
+    ),
 )
 
 

@@ -65,17 +65,22 @@ def add_outbox_message(
     subject: str,
     raw: bytes,
     now: datetime,
+    digest_id: int | None = None,
 ) -> int:
     """Queue ``raw`` for ``recipient``, due at once; return the row id.
+
+    ``digest_id`` is the recipient's own digest, whose papers go back to
+    pending if this email is refused for good.
 
     Runs inside the caller's transaction. A second call for the same mailing
     and recipient keeps the first bytes: those are what a resend must repeat.
     """
     conn.execute(
         "INSERT INTO outbox (mailing_id, recipient, message_id, subject, raw, "
-        "status, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?) "
+        "status, attempts, next_attempt_at, digest_id) "
+        "VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?) "
         "ON CONFLICT (mailing_id, recipient) DO NOTHING",
-        (mailing_id, recipient, message_id, subject, raw, stamp(now)),
+        (mailing_id, recipient, message_id, subject, raw, stamp(now), digest_id),
     )
     row = conn.execute(
         "SELECT id FROM outbox WHERE mailing_id = ? AND recipient = ?",
@@ -189,12 +194,33 @@ def settle_mailing(
             "UPDATE mailings SET status = ?, finished_at = ? WHERE id = ?",
             (status, stamp(now), mailing_id),
         )
-        digest = mailing["digest_id"]
-        if digest is not None and status == "sent":
-            conn.execute("UPDATE digests SET status = 'sent' WHERE id = ?", (digest,))
-        elif digest is not None:
-            conn.execute("DELETE FROM digest_papers WHERE digest_id = ?", (digest,))
+        _settle_digests(conn, mailing_id, mailing["digest_id"])
     return status
+
+
+def _settle_digests(
+    conn: sqlite3.Connection, mailing_id: int, shared_digest: int | None
+) -> None:
+    # Each digest counts as sent once a server accepted an email holding it;
+    # a digest no server accepted gives its papers back to its recipient's
+    # pending pile, so they go out in the next one.
+    rows = conn.execute(
+        "SELECT COALESCE(digest_id, ?) AS digest, "
+        "MAX(status = 'sent') AS accepted FROM outbox WHERE mailing_id = ? "
+        "GROUP BY COALESCE(digest_id, ?)",
+        (shared_digest, mailing_id, shared_digest),
+    ).fetchall()
+    for row in rows:
+        if row["digest"] is None:
+            continue
+        if row["accepted"]:
+            conn.execute(
+                "UPDATE digests SET status = 'sent' WHERE id = ?", (row["digest"],)
+            )
+        else:
+            conn.execute(
+                "DELETE FROM digest_papers WHERE digest_id = ?", (row["digest"],)
+            )
 
 
 def settle_open_mailings(conn: sqlite3.Connection, now: datetime) -> None:

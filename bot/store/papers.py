@@ -26,6 +26,16 @@ class PaperSource:
 
 
 @dataclass(frozen=True)
+class AlertSeen:
+    """One alert that carried a paper: what rules and subscribers look at."""
+
+    name: str
+    kind: str
+    source_kind: str
+    forwarder: str | None
+
+
+@dataclass(frozen=True)
 class StoredPaper:
     """A paper with its row id, the alerts that carried it and when it arrived."""
 
@@ -36,6 +46,7 @@ class StoredPaper:
     first_source_kind: str
     first_seen: str
     first_position: int
+    alerts_seen: tuple[AlertSeen, ...] = ()
 
 
 def upsert_paper(conn: sqlite3.Connection, incoming: PaperRecord) -> tuple[int, bool]:
@@ -97,27 +108,90 @@ def add_source(
     return cursor.rowcount > 0
 
 
-def pending_papers(conn: sqlite3.Connection) -> list[StoredPaper]:
-    """Papers not yet in any digest, in arrival order."""
+def pending_papers(
+    conn: sqlite3.Connection, audience: str | None = None
+) -> list[StoredPaper]:
+    """Papers not yet in a digest for ``audience``, in arrival order.
+
+    ``None`` is the digest written to files; an address is that recipient's
+    emailed digest, which also counts digests once shared by every recipient.
+    """
     rows = conn.execute(
-        "SELECT * FROM papers WHERE id NOT IN (SELECT paper_id FROM digest_papers) "
-        "ORDER BY id"
+        "SELECT * FROM papers p WHERE NOT EXISTS (SELECT 1 FROM digest_papers dp "
+        "JOIN digests d ON d.id = dp.digest_id WHERE dp.paper_id = p.id AND ("
+        "(:audience IS NULL AND d.audience IS NULL) OR "
+        "(:audience IS NOT NULL AND d.audience IN (:audience, '*')))) "
+        "ORDER BY p.id",
+        {"audience": audience},
+    ).fetchall()
+    return [_stored(conn, row) for row in rows]
+
+
+def newest_source(conn: sqlite3.Connection) -> int:
+    """The id of the newest paper source: what a digest made now has seen."""
+    return int(
+        conn.execute("SELECT COALESCE(MAX(id), 0) FROM paper_sources").fetchone()[0]
+    )
+
+
+def resurfaced_papers(
+    conn: sqlite3.Connection, audience: str | None = None
+) -> list[tuple[StoredPaper, str]]:
+    """Papers already sent to ``audience`` that a newer alert carried again.
+
+    Each comes with the date of the digest that last listed it. A paper a
+    rule dropped does not come back this way.
+    """
+    rows = conn.execute(
+        "SELECT p.*, ld.created_at AS last_sent FROM papers p JOIN ("
+        " SELECT dp.paper_id, MAX(d.id) AS digest_id FROM digest_papers dp"
+        " JOIN digests d ON d.id = dp.digest_id WHERE ("
+        "  (:audience IS NULL AND d.audience IS NULL) OR"
+        "  (:audience IS NOT NULL AND d.audience IN (:audience, '*')))"
+        " GROUP BY dp.paper_id HAVING MAX(dp.number) > 0) last"
+        " ON last.paper_id = p.id "
+        "JOIN digests ld ON ld.id = last.digest_id "
+        "WHERE EXISTS (SELECT 1 FROM paper_sources s WHERE s.paper_id = p.id "
+        "AND s.id > COALESCE(ld.sources_upto, s.id)) ORDER BY p.id",
+        {"audience": audience},
+    ).fetchall()
+    return [(_stored(conn, row), str(row["last_sent"])[:10]) for row in rows]
+
+
+def placed_papers(conn: sqlite3.Connection, digest_id: int) -> list[StoredPaper]:
+    """The papers of one digest (dropped ones included), in their order."""
+    rows = conn.execute(
+        "SELECT p.* FROM papers p JOIN digest_papers dp ON dp.paper_id = p.id "
+        "WHERE dp.digest_id = ? ORDER BY dp.number = 0, dp.number, p.id",
+        (digest_id,),
     ).fetchall()
     return [_stored(conn, row) for row in rows]
 
 
 def _stored(conn: sqlite3.Connection, row: sqlite3.Row) -> StoredPaper:
     sources = conn.execute(
-        "SELECT alert_name, source_kind, seen_at, position FROM paper_sources "
-        "WHERE paper_id = ? ORDER BY id",
+        "SELECT alert_name, alert_kind, source_kind, forwarder, seen_at, position "
+        "FROM paper_sources WHERE paper_id = ? ORDER BY id",
         (row["id"],),
     ).fetchall()
     names = tuple(dict.fromkeys(source["alert_name"] for source in sources))
     first = sources[0] if sources else None
+    seen = tuple(
+        dict.fromkeys(
+            AlertSeen(
+                source["alert_name"],
+                source["alert_kind"],
+                source["source_kind"],
+                source["forwarder"],
+            )
+            for source in sources
+        )
+    )
     return StoredPaper(
         row_id=int(row["id"]),
         record=_record(row),
         alert_names=names,
+        alerts_seen=seen,
         first_alert_name=first["alert_name"] if first else "",
         first_source_kind=first["source_kind"] if first else "scholar",
         first_seen=first["seen_at"] if first else row["first_seen"],

@@ -49,7 +49,8 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
     unsent = int(
         conn.execute(
             "SELECT COUNT(DISTINCT dp.paper_id) FROM digest_papers dp "
-            "JOIN mailings m ON m.digest_id = dp.digest_id WHERE m.status = 'pending'"
+            "JOIN outbox o ON o.digest_id = dp.digest_id "
+            "WHERE o.status = 'pending' AND dp.number > 0"
         ).fetchone()[0]
     )
     last = conn.execute(
