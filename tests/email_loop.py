@@ -52,6 +52,11 @@ class MailWorld:
             "SCHOLAR_DIGEST_SMTP_RETRY_SECONDS": "0.2",
             "SCHOLAR_DIGEST_CA_FILE": str(self.smtp.ca_file),
             "SCHOLAR_DIGEST_TO": ",".join(RECIPIENTS),
+            # Settings built from this dict skip the test environment: keep
+            # the bot offline and every service on a closed loopback port.
+            "SCHOLAR_DIGEST_OFFLINE": "1",
+            "SCHOLAR_DIGEST_ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+            "SCHOLAR_DIGEST_OPENALEX_URL": "http://127.0.0.1:9",
         }
         values.update({f"SCHOLAR_DIGEST_{k}": v for k, v in changes.items()})
         return values

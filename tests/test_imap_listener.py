@@ -41,6 +41,7 @@ def imap_settings(
         "SCHOLAR_DIGEST_IMAP_TIMEOUT": "2",
         "SCHOLAR_DIGEST_IMAP_BACKOFF_MAX": "1",
         "SCHOLAR_DIGEST_IMAP_POLL_SECONDS": "1",
+        "SCHOLAR_DIGEST_OFFLINE": "1",
     }
     values.update({f"SCHOLAR_DIGEST_{name}": value for name, value in env.items()})
     return load_settings(values, env_file=tmp_path / "absent.env")

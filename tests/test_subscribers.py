@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
+import json
+from datetime import UTC, datetime
 from email.message import EmailMessage
 
 from bot.samples.bulk import iter_bulk_alerts
@@ -161,3 +164,68 @@ def _alert_name(raw: bytes) -> str:
 
     parsed_message = parse_message(raw, max_bytes=10_000_000)
     return parsed_message.alerts[0].alert.name
+
+
+def test_a_subscribers_own_rules_and_language_shape_only_their_digest(
+    world: MailWorld,
+) -> None:
+    own = world.home / "rules" / "grace"
+    own.mkdir(parents=True)
+    (own / "mine.toml").write_text(
+        '[[rule]]\nname = "grace reads nothing"\ntext = ["a"]\nnot_text = ["a"]\n'
+        "drop = true\n\n"
+        '[[rule]]\nname = "grace tags all"\ntags = ["for grace"]\n'
+    )
+    world.rules(
+        f'[[subscriber]]\naddress = "{ADA}"\nforwarders = ["{ADA}"]\n\n'
+        f'[[subscriber]]\naddress = "{GRACE}"\nforwarders = ["{ADA}"]\n'
+        'language = "de"\nrules = "grace"\n'
+    )
+    for raw in forwarded_by(ADA, seed=45, count=1):
+        world.imap.append("INBOX", raw)
+    env = world.env(NOW=FRIDAY_MORNING, TO="")
+    done = run_cli("run", "--once", cwd=world.home, env=env)
+    assert done.returncode == 0, done.stderr
+
+    by_recipient = {m.rcpt_tos[0]: titles_in(m.raw) for m in world.smtp.messages}
+    assert "for grace" in by_recipient[GRACE]
+    assert "for grace" not in by_recipient[ADA]
+    day = world.home / "data" / "digests" / "2026-12-04"
+    grace_json = json.loads((day / GRACE / "digest.json").read_text())
+    ada_json = json.loads((day / ADA / "digest.json").read_text())
+    assert grace_json["language"] == "de"
+    assert ada_json["language"] == "zh" or ada_json["language"] == "en"
+
+
+def test_a_digest_made_while_a_rule_file_is_broken_says_so_at_the_top(
+    world: MailWorld,
+) -> None:
+    from bot.config import load_settings
+    from bot.daemon.cycle import RulesKeeper, prepare_if_due
+    from bot.deliver.outbox import flush_outbox
+
+    world.rules('[[rule]]\nname = "tag all"\ntags = ["seen"]\n')
+    keeper = RulesKeeper(world.home / "rules", required=True)
+    world.rules('[[rule]]\nname = "tag all"\ntags = ["seen"\n')  # broken TOML
+    for raw in forwarded_by(ADA, seed=46, count=1):
+        world.imap.append("INBOX", raw)
+    env = world.env(NOW=FRIDAY_MORNING, TO=ADA)
+    settings = load_settings(env, env_file=world.home / "absent.env")
+    from bot.intake.listener import MailboxListener
+    from bot.jobs import limits_from
+    from bot.store import open_store
+
+    conn = open_store(settings.store_path)
+    try:
+        MailboxListener(settings, conn, limits_from(settings)).run_once()
+        now = datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+        due = prepare_if_due(settings, keeper.current(), now)
+        assert due.prepared is not None
+        asyncio.run(flush_outbox(conn, settings, now=lambda: now))
+    finally:
+        conn.close()
+    (message,) = world.smtp.messages
+    body = titles_in(message.raw)
+    assert "last rules that worked" in body
+    assert "digest.toml: not valid TOML" in body
+    assert "seen" in body  # the last good rule still tagged the paper
