@@ -159,7 +159,10 @@ def compose_digest(
         for paper, day in earlier:
             entry_notes.setdefault(paper.row_id, []).append(again_note(day))
     elif mode == "line":
-        notes += again_lines(earlier)
+        # The rules still apply: a paper they drop is not listed again.
+        kept = rule_papers(rules or RuleSet(), [paper for paper, _ in earlier]).kept
+        kept_ids = {paper.row_id for paper in kept}
+        notes += again_lines([item for item in earlier if item[0].row_id in kept_ids])
     ruled = rule_papers(rules or RuleSet(), papers)
     decisions = ruled.decisions
     summaries = summaries_for(
@@ -224,8 +227,7 @@ def again_lines(
 
 
 def _dropper(decision: Decision) -> str:
-    names = [name for name, done in decision.matches if "drop" in done]
-    return ", ".join(names) or "a rule"
+    return ", ".join(decision.dropped_by) or "a rule"
 
 
 def make_digest(

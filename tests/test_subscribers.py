@@ -227,5 +227,24 @@ def test_a_digest_made_while_a_rule_file_is_broken_says_so_at_the_top(
     (message,) = world.smtp.messages
     body = titles_in(message.raw)
     assert "last rules that worked" in body
-    assert "digest.toml: not valid TOML" in body
+    assert "digest.toml:" in body and "not valid TOML" in body
     assert "seen" in body  # the last good rule still tagged the paper
+
+
+def test_an_alert_forwarded_by_two_readers_reaches_both(world: MailWorld) -> None:
+    world.rules(SUBSCRIBERS)
+    shared_alert = next(iter_bulk_alerts(1, seed=47))
+    for sender in (ADA, GRACE):
+        inner = shared_alert
+        outer = EmailMessage()
+        outer["From"] = sender
+        outer["To"] = "bot@example.net"
+        outer["Subject"] = "Fwd: the same alert"
+        outer["Message-ID"] = f"<same-{sender}>"
+        outer.set_content("FYI")
+        outer.add_attachment(inner, maintype="message", subtype="rfc822")
+        world.imap.append("INBOX", outer.as_bytes())
+    env = world.env(NOW=FRIDAY_MORNING, TO="")
+    assert run_cli("run", "--once", cwd=world.home, env=env).returncode == 0
+    ada, grace = _paper_titles(world, ADA), _paper_titles(world, GRACE)
+    assert ada and ada == grace

@@ -257,7 +257,8 @@ def status(ctx: click.Context) -> None:
         f"({report.papers_pending} pending{unsent})"
     )
     last = (
-        f"{report.last_digest_at} ({report.last_digest_papers} paper(s))"
+        f"#{report.last_digest_id} {report.last_digest_at} "
+        f"({report.last_digest_papers} paper(s))"
         if report.last_digest_at
         else "none yet"
     )
@@ -307,9 +308,13 @@ def run(ctx: click.Context, once: bool) -> None:
     _echo_due(report.due)
     _finish_flush(report.flush)
     if report.mailbox_error is not None:
-        raise ScholarDigestError(
-            f"the mailbox could not be read ({report.mailbox_error}); "
+        went = (
             "what was already stored went out"
+            if report.flush.sent
+            else ("nothing was sent")
+        )
+        raise ScholarDigestError(
+            f"the mailbox could not be read ({report.mailbox_error}); {went}"
         )
 
 

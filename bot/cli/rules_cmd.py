@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from bot.config import Settings, load_settings
-from bot.errors import ScholarDigestError
+from bot.errors import RulesError, ScholarDigestError
 from bot.rules.apply import decide
 from bot.rules.engine import explain, precedence_text
 from bot.rules.loader import check_rules, load_rules
+from bot.rules.model import RuleProblem
 from bot.rules.subscribers import Subscriber, load_subscribers
 from bot.store import open_store
 from bot.store.papers import StoredPaper, pending_papers, placed_papers
@@ -39,7 +40,15 @@ def check(folder: Path | None) -> None:
     """
     settings = load_settings()
     target = folder or settings.rules_dir
+    if folder is None and not settings.rules_dir_given and not target.is_dir():
+        click.echo(f"no rules folder at {target}: the defaults apply")
+        return
     problems = check_rules(target)
+    if not any(problem.is_error for problem in problems):
+        try:
+            load_subscribers(target)
+        except RulesError as exc:
+            problems.append(RuleProblem(exc.path, exc.line, exc.problem))
     for problem in problems:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
         hint = f" (hint: {problem.hint})" if problem.hint else ""
@@ -47,7 +56,8 @@ def check(folder: Path | None) -> None:
     errors = sum(problem.is_error for problem in problems)
     if errors:
         raise ScholarDigestError(
-            f"{errors} error(s) in {target}; the bot keeps the last good rules"
+            f"{errors} error(s) in {target}: a running `scholar-digest run` keeps "
+            "the last good rules; other commands stop until this is fixed"
         )
     ruleset = load_rules(target)
     subscribers = load_subscribers(target)
@@ -77,7 +87,8 @@ def check(folder: Path | None) -> None:
 def explain_cmd(digest_id: int | None, address: str | None) -> None:
     """Show, per paper, which rules matched and what they did.
 
-    Without --digest the papers waiting for the next digest are explained.
+    Without --digest the papers waiting for the next digest written to files
+    are explained; with --for, those waiting for that subscriber's email.
     The precedence of rules is printed first.
     """
     settings = load_settings()
@@ -89,6 +100,8 @@ def explain_cmd(digest_id: int | None, address: str | None) -> None:
         if subscriber.rules_dir is not None:
             ruleset = ruleset.then(load_rules(subscriber.rules_dir, required=True))
     papers = _papers(settings, digest_id, audience)
+    if address is not None and digest_id is None:
+        papers = [paper for paper in papers if subscriber.is_fed_by(paper)]
     click.echo(precedence_text())
     click.echo(f"{len(ruleset.rules)} rule(s) over {len(papers)} paper(s)")
     for paper in papers:
@@ -114,6 +127,8 @@ def _papers(
     settings: Settings, digest_id: int | None, audience: str | None
 ) -> list[StoredPaper]:
     if not settings.store_path.exists():
+        if digest_id is not None:
+            raise ScholarDigestError(f"no digest {digest_id}: there is no store yet")
         return []
     conn = open_store(settings.store_path)
     try:

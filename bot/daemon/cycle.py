@@ -55,11 +55,10 @@ def check_mail_settings(settings: Settings, bundle: RuleBundle) -> None:
     if not (settings.recipients or bundle.settings.recipients or bundle.subscribers):
         missing.append(PREFIX + "TO (or recipients in the rules)")
     if missing:
+        others = f" (and {', '.join(missing[1:])})" if len(missing) > 1 else ""
         raise ConfigError(
             missing[0],
-            "run needs these settings too: " + ", ".join(missing[1:])
-            if len(missing) > 1
-            else "is not set (see the README, Running the bot)",
+            f"is not set{others}: run needs it (see the README, Running the bot)",
         )
 
 

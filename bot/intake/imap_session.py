@@ -285,6 +285,12 @@ def _mailbox_error(
         )
     elif isinstance(exc, ConnectionRefusedError):
         problem = f"{action}: connection refused"
+    elif isinstance(exc, ssl.SSLError):
+        problem = (
+            f"{action}: the TLS handshake failed ({exc.reason or exc}); does "
+            "SCHOLAR_DIGEST_IMAP_TLS match the port (implicit for 993, starttls "
+            "for 143)?"
+        )
     else:
         text = exc.args[0] if exc.args else type(exc).__name__
         if isinstance(text, bytes):

@@ -154,6 +154,10 @@ def _store(
         for index, parsed_alert in enumerate(parsed.alerts):
             alert = parsed_alert.alert
             alert_key = alert.message_id or f"{parsed.message_id or digest}#{index}"
+            if parsed.forwarder:
+                # The same alert forwarded by two readers feeds two digests:
+                # each forward is a source of its own.
+                alert_key += f" via {parsed.forwarder.lower()}"
             for problem in parsed_alert.problems:
                 log.warning(
                     "message %s, alert %r: %s", parsed.message_id, alert.name, problem

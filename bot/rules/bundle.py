@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.errors import RulesError
 from bot.rules.loader import load_rules
 from bot.rules.model import RuleSet
+from bot.rules.secret_scan import redact
 from bot.rules.settings import DigestSettings, load_digest_settings
 from bot.rules.subscribers import Subscriber, load_subscribers
 
@@ -33,7 +35,18 @@ class RuleBundle:
 
 
 def load_bundle(rules_dir: Path, *, required: bool = False) -> RuleBundle:
-    """Read ``rules_dir`` whole; the first problem raises RulesError (file, line)."""
+    """Read ``rules_dir`` whole; the first problem raises RulesError (file, line).
+
+    The error never repeats a secret: it is logged, shown by ``status`` and
+    put at the top of the next digest.
+    """
+    try:
+        return _load(rules_dir, required=required)
+    except RulesError as exc:
+        raise RulesError(exc.path, redact(exc.problem), exc.line) from None
+
+
+def _load(rules_dir: Path, *, required: bool) -> RuleBundle:
     settings = load_digest_settings(rules_dir, required=required)
     rules = load_rules(rules_dir, required=required)
     subscribers = tuple(load_subscribers(rules_dir))

@@ -216,6 +216,7 @@ def _act(actions: Actions, name: str, decision: Decision, first: dict[str, str])
     done: list[str] = []
     if actions.drop:
         decision.drop_requested = True
+        decision.dropped_by.append(name)
         done.append("drop")
     if actions.keep:
         decision.keep = True

@@ -13,10 +13,11 @@ from typing import Any, Generic, TypeVar, overload
 TITLE_LIMIT = 1_000
 ABSTRACT_LIMIT = 20_000
 
-# Combining marks right after a Latin letter are accents ("é" is e + U+0301);
-# after other letters they make another letter (バ vs ハ, Й vs И) and stay.
+# Combining marks right after a Latin or Greek letter are accents ("é" is
+# e + U+0301, "ί" is ι + U+0301); after other letters they make another
+# letter (バ vs ハ, Й vs И) and stay.
 _LATIN_ACCENTS = re.compile(
-    "(?<=[A-Za-z\u00c0-\u024f\u1e00-\u1eff])"
+    "(?<=[A-Za-z\u00c0-\u024f\u1e00-\u1eff\u0370-\u03ff\u1f00-\u1fff])"
     "[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+"
 )
 

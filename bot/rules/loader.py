@@ -14,11 +14,12 @@ from typing import Any
 
 from bot.errors import RulesError
 from bot.rules.facts import fold
+from bot.rules.files import read_rule_file, rule_files
 from bot.rules.model import Rule, RuleProblem, RuleSet
 from bot.rules.rule_reader import RULE_KEYWORDS, RuleReader
 from bot.rules.rule_text import RuleFileText, parse_toml
 from bot.rules.secret_scan import SECRETS_MESSAGE, SecretFinding, find_secrets
-from bot.rules.settings import _settings_in
+from bot.rules.settings import settings_problems
 
 __all__ = ["RULE_KEYWORDS", "check_rules", "load_rules"]
 
@@ -53,7 +54,23 @@ def check_rules(rules_dir: Path) -> list[RuleProblem]:
     if not rules_dir.is_dir():
         return [RuleProblem(str(rules_dir), None, "no such rules folder")]
     _, problems = _read_folder(rules_dir, with_settings=True)
-    return problems
+    return problems + _subscriber_problems(rules_dir)
+
+
+def _subscriber_problems(rules_dir: Path) -> list[RuleProblem]:
+    # Imported here: subscribers read the store's paper type, rules do not.
+    from bot.rules.subscribers import load_subscribers
+
+    try:
+        subscribers = load_subscribers(rules_dir)
+    except RulesError as exc:
+        return [RuleProblem(exc.path, exc.line, exc.problem)]
+    return [
+        problem
+        for subscriber in subscribers
+        if subscriber.rules_dir is not None
+        for problem in check_rules(subscriber.rules_dir)
+    ]
 
 
 def _read_folder(
@@ -63,7 +80,7 @@ def _read_folder(
     problems: list[RuleProblem] = []
     named: dict[str, Rule] = {}
     sections: list[tuple[str, str, int | None]] = []
-    for path in sorted(rules_dir.glob("*.toml")):
+    for path in rule_files(rules_dir):
         found = _read_file(path, named, sections, with_settings)
         rules.extend(found[0])
         problems.extend(found[1])
@@ -79,7 +96,7 @@ def _read_file(
     with_settings: bool,
 ) -> tuple[list[Rule], list[RuleProblem]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_rule_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         return [], [RuleProblem(str(path), None, f"cannot read: {exc}")]
     document, line, problem, hint = parse_toml(text)
@@ -172,14 +189,13 @@ def _stray_tables(
 
 
 def _settings_problem(path: Path, problems: list[RuleProblem]) -> list[RuleProblem]:
-    """The first ``[settings]`` problem, unless already reported on its line."""
-    try:
-        _settings_in(path)
-    except RulesError as exc:
-        if any(problem.line == exc.line for problem in problems):
-            return []
-        return [RuleProblem(exc.path, exc.line, exc.problem)]
-    return []
+    """Every ``[settings]`` problem, except on lines already reported."""
+    seen = {problem.line for problem in problems}
+    return [
+        RuleProblem(exc.path, exc.line, exc.problem)
+        for exc in settings_problems(path)
+        if exc.line not in seen or (exc.line is None and not problems)
+    ]
 
 
 def _section_near_misses(

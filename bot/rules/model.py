@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from bot.rules.facts import PaperFacts
+from bot.rules.secret_scan import redact
 
 # The section starred papers move to; the digest shows it first.
 HIGHLIGHTS = "Highlights"
@@ -106,6 +107,7 @@ class Decision:
     language: str | None = None
     matches: list[tuple[str, str]] = field(default_factory=list)
     stopped_by: str | None = None
+    dropped_by: list[str] = field(default_factory=list)
 
     @property
     def placement(self) -> str | None:
@@ -127,6 +129,11 @@ class RuleProblem:
     message: str
     hint: str = ""
     level: Literal["error", "warning"] = "error"
+
+    def __post_init__(self) -> None:
+        # A secret pasted into a rule must not come back in its own error.
+        object.__setattr__(self, "message", redact(self.message))
+        object.__setattr__(self, "hint", redact(self.hint))
 
     @property
     def is_error(self) -> bool:

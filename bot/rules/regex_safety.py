@@ -122,15 +122,24 @@ def _backtracking_danger(items: list[Any], in_loop: bool) -> str | None:
     """Why the tree can backtrack exponentially, or ``None``."""
     for op, av in items:
         found: str | None = None
+        if op == sre.GROUPREF:
+            return (
+                "back references (\\1) can take exponential time; match the "
+                "text itself instead"
+            )
         if op in _REPEATS:
             low, high, body = av
-            if in_loop and high > 1 and high != low:
+            # Inside something repeated, any repeat of varying length (a ?,
+            # a *, {1,10}) gives the engine many ways to split the same text.
+            if in_loop and high != low:
                 return _NESTED_HINT
-            loop = in_loop or high > _ROUNDS_LIMIT
-            found = _backtracking_danger(body.data, loop)
+            found = _backtracking_danger(body.data, in_loop or high > 1)
         elif op == sre.BRANCH:
             alternatives = [alternative.data for alternative in av[1]]
-            if in_loop and _overlap(alternatives):
+            # Python factors a|aa into a(?:|a): an empty alternative in a
+            # loop is an optional part, as dangerous as a ? there.
+            empty = any("" in _first_chars(alt) for alt in alternatives)
+            if in_loop and (empty or _overlap(alternatives)):
                 return (
                     "a repeated group has alternatives that can match the same "
                     "text, which can take exponential time"

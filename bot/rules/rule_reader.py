@@ -9,6 +9,7 @@ from bot.rules.conditions import CONDITION_KINDS, build_condition, by_cost, is_c
 from bot.rules.model import Actions, Condition, Rule, RuleProblem
 from bot.rules.rule_text import RuleFileText
 from bot.rules.settings import LANGUAGES
+from bot.text import clean_text
 
 _FLAGS = ("drop", "keep", "star", "stop")
 _ACTIONS = (*_FLAGS, "section", "priority", "tags", "tag", "summary", "language")
@@ -189,8 +190,10 @@ class RuleReader:
         if not isinstance(value, str):
             self._wrong_type(key, value, "text in quotes")
             return None
-        if not value.strip():
-            self.problem(self._line(key), f"{key} is empty")
+        if not clean_text(value).strip():
+            # clean_text drops zero-width and control characters: a section
+            # named only with those would show as an empty heading.
+            self.problem(self._line(key), f"{key} is empty (or shows as nothing)")
             return None
         return value
 
@@ -206,7 +209,7 @@ class RuleReader:
                 "give at least one value, or remove the line",
             )
             return None
-        if not all(item.strip() for item in items):
+        if not all(clean_text(item).strip() for item in items):
             self.problem(self._line(key), f"{key} holds an empty text")
             return None
         return tuple(items)
@@ -216,7 +219,11 @@ class RuleReader:
         if expected == "true or false":
             hint = f"write {key} = true, without quotes"
         elif isinstance(value, str) and expected == "a whole number":
-            hint = f"write the number without quotes: {key} = {value}"
+            hint = (
+                f"write the number without quotes: {key} = {value}"
+                if isinstance(value, str) and value.strip().lstrip("-").isdigit()
+                else f"write a whole number without quotes, as in {key} = 10"
+            )
         elif "list" in expected:
             hint = f'as in {key} = ["..."]'
         self.problem(self._line(key), f"{key} must be {expected}, not {value!r}", hint)

@@ -25,7 +25,9 @@ class RuleFileText:
     """
 
     def __init__(self, text: str, *, table: str = "rule") -> None:
-        self.lines = text.splitlines()
+        # Lines inside a multi-line string are blanked: text there that looks
+        # like a key or a [[rule]] header must not move the reported lines.
+        self.lines = _outside_strings(text.splitlines())
         block_header = re.compile(rf"\s*\[\[\s*{_quoted(table)}\s*\]\]")
         headers = [
             number
@@ -38,6 +40,8 @@ class RuleFileText:
                 later = [header for header in headers if header > number]
                 end = later[0] if later else len(self.lines) + 1
                 self.blocks.append((number, end))
+        if not self.blocks:
+            self.blocks = _inline_blocks(self.lines, table)
 
     def rule_line(self, index: int) -> int | None:
         """Line of the ``[[rule]]`` header of the block at ``index``."""
@@ -68,6 +72,45 @@ class RuleFileText:
             if pattern.match(self.lines[number - 1]):
                 return number
         return None
+
+
+def _outside_strings(lines: list[str]) -> list[str]:
+    shown: list[str] = []
+    delimiter: str | None = None
+    for line in lines:
+        inside_at_start = delimiter is not None
+        rest = line
+        while True:
+            if delimiter is None:
+                opening = [d for d in ('"""', "'''") if d in rest]
+                if not opening:
+                    break
+                first = min(opening, key=rest.index)
+                rest = rest[rest.index(first) + 3 :]
+                delimiter = first
+            else:
+                if delimiter not in rest:
+                    break
+                rest = rest[rest.index(delimiter) + 3 :]
+                delimiter = None
+        shown.append("" if inside_at_start else line)
+    return shown
+
+
+def _inline_blocks(lines: list[str], table: str) -> list[tuple[int, int]]:
+    """Blocks of ``table = [ {...}, {...} ]``: one line per inline table."""
+    opening = re.compile(rf"\s*{_quoted(table)}\s*=\s*\[")
+    blocks: list[tuple[int, int]] = []
+    inside = False
+    for number, line in enumerate(lines, start=1):
+        if not inside and opening.match(line):
+            inside = True
+            continue
+        if inside and line.lstrip().startswith("{"):
+            blocks.append((number, number + 1))
+        elif inside and line.lstrip().startswith("]"):
+            inside = False
+    return blocks
 
 
 def _quoted(key: str) -> str:

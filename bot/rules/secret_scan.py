@@ -62,6 +62,23 @@ def credential_reason(value: str) -> str | None:
     return None
 
 
+def redact(text: str) -> str:
+    """``text`` with anything credential-shaped replaced by ``[secret]``.
+
+    Every message about a rule file passes here: a secret pasted into the
+    wrong key must not come back in an error, a log line or a digest.
+    """
+    text = _KNOWN_PREFIX.sub("[secret]", text)
+    text = _PRIVATE_KEY.sub("[secret]", text)
+
+    def hide(found: re.Match[str]) -> str:
+        run = found.group(0)
+        switches = len(_LETTER_DIGIT.findall(run))
+        return "[secret]" if switches >= _MIN_LETTER_DIGIT_SWITCHES else run
+
+    return _LONG_RUN.sub(hide, text)
+
+
 def find_secrets(document: dict[str, Any]) -> Iterator[SecretFinding]:
     """Every secret-looking key and value anywhere in a parsed TOML document."""
     for key, value in document.items():

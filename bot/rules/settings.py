@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.addresses import is_plain_address
 from bot.errors import RulesError
+from bot.rules.files import read_rule_file, rule_files
 
 log = logging.getLogger(__name__)
 
@@ -123,26 +124,22 @@ def load_digest_settings(rules_dir: Path, *, required: bool = False) -> DigestSe
             raise RulesError(str(rules_dir), "no such rules folder")
         log.debug("no rules folder at %s; using defaults", rules_dir)
         return DigestSettings()
-    for path in sorted(rules_dir.glob("*.toml")):
+    for path in rule_files(rules_dir):
         values.update(_settings_in(path))
     return DigestSettings(**values)
 
 
 def _settings_in(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_rule_file(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(str(path), f"cannot read: {exc}") from exc
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # Python 3.11's tomllib puts the position only in the message text.
-        found = _TOML_POSITION.search(str(exc))
-        line = int(found.group(1)) if found else None
-        problem = _TOML_POSITION.sub("", str(exc)).strip()
-        if problem.startswith("Invalid value"):
-            problem += ' (text needs quotes: title = "My papers")'
-        raise RulesError(str(path), f"not valid TOML: {problem}", line) from exc
+    # Imported here: rule_text reads [[rule]] blocks, which need these settings.
+    from bot.rules.rule_text import parse_toml
+
+    document, line, problem, hint = parse_toml(text)
+    if document is None:
+        raise RulesError(str(path), problem + (f" ({hint})" if hint else ""), line)
 
     for name, value in document.items():
         if name in _TABLES:
@@ -163,21 +160,61 @@ def _settings_in(path: Path) -> dict[str, Any]:
         raise RulesError(
             str(path), "[settings] must be a table", _line_of(text, "settings")
         )
+    checked, problems = _checked_table(path, text, table)
+    if problems:
+        raise problems[0]
+    return checked
+
+
+def settings_problems(path: Path) -> list[RulesError]:
+    """Every problem of the [settings] table of ``path``, not only the first."""
+    try:
+        _settings_in(path)
+    except RulesError as first:
+        try:
+            text = read_rule_file(path)
+            table = tomllib.loads(text).get("settings", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return [first]
+        if not isinstance(table, dict):
+            return [first]
+        _, problems = _checked_table(path, text, table)
+        return problems or [first]
+    return []
+
+
+def _checked_table(
+    path: Path, text: str, table: dict[str, Any]
+) -> tuple[dict[str, Any], list[RulesError]]:
+    # Each key checked on its own, so one file's every mistake is reported.
     checked: dict[str, Any] = {}
+    problems: list[RulesError] = []
     for key, value in table.items():
         line = _line_of(text, key)
         expected = _KEYS.get(key)
         if expected is None:
             near = difflib.get_close_matches(key, list(_KEYS), n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise RulesError(str(path), f"unknown setting {key!r}{hint}", line)
+            problems.append(
+                RulesError(str(path), f"unknown setting {key!r}{hint}", line)
+            )
+            continue
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)  # "2" means 2.0 dollars
         if not isinstance(value, expected) or isinstance(value, bool):
-            raise RulesError(str(path), _type_problem(key, expected, value), line)
-        checked[key] = value
-    _check_values(path, text, checked)
-    return checked
+            problems.append(
+                RulesError(str(path), _type_problem(key, expected, value), line)
+            )
+            continue
+        one = {key: value}
+        try:
+            _check_values(path, text, one)
+        except RulesError as exc:
+            problems.append(exc)
+            continue
+        checked.update(one)
+    problems.sort(key=lambda problem: problem.line or 0)
+    return checked, problems
 
 
 def _type_problem(key: str, expected: type, value: object) -> str:
@@ -265,7 +302,11 @@ def _check_schedule(path: Path, text: str, values: dict[str, Any]) -> None:
 
 def _check_subject(path: Path, subject: str, line: int | None) -> None:
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(subject) if name]
+        fields = [
+            name
+            for _, name, _, _ in string.Formatter().parse(subject)
+            if name is not None
+        ]
     except ValueError as exc:
         raise RulesError(
             str(path), f"subject: {exc} (write {{ and }} as {{{{ }}}})", line
@@ -280,6 +321,17 @@ def _check_subject(path: Path, subject: str, line: int | None) -> None:
             )
     if any(ch in subject for ch in "\r\n"):
         raise RulesError(str(path), "subject must be one line", line)
+    try:
+        # Filled as the mailer will fill it: positional {} and format specs
+        # such as {count:d} fail here, not when a digest is being sent.
+        subject.format(title="Scholar digest", date="Fri 4 Dec 2026", count="1 paper")
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:
+        raise RulesError(
+            str(path),
+            f"subject cannot be filled ({exc}): use plain {{title}}, {{date}} and "
+            "{count}",
+            line,
+        ) from None
 
 
 def _checked_addresses(

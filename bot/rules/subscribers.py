@@ -17,6 +17,7 @@ from typing import Any
 
 from bot.addresses import is_plain_address
 from bot.errors import RulesError
+from bot.rules.files import read_rule_file, rule_files
 from bot.rules.rule_text import RuleFileText
 from bot.rules.settings import LANGUAGES
 from bot.store.papers import StoredPaper
@@ -73,7 +74,7 @@ def is_stranger(subscribers: Sequence[Subscriber], forwarder: str) -> bool:
         if subscriber.forwarders:
             if address in {f.lower() for f in subscriber.forwarders}:
                 return False
-        elif not subscriber.alerts and address == subscriber.audience:
+        elif address == subscriber.audience:
             return False
     return True
 
@@ -87,7 +88,7 @@ def load_subscribers(rules_dir: Path) -> list[Subscriber]:
     lines: dict[str, str] = {}
     if not rules_dir.is_dir():
         return found
-    for path in sorted(rules_dir.glob("*.toml")):
+    for path in rule_files(rules_dir):
         for subscriber, where in _subscribers_in(path, rules_dir):
             if subscriber.audience in lines:
                 raise RulesError(
@@ -103,7 +104,7 @@ def load_subscribers(rules_dir: Path) -> list[Subscriber]:
 
 def _subscribers_in(path: Path, rules_dir: Path) -> list[tuple[Subscriber, int | None]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_rule_file(path)
         document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         # The settings reader reports unreadable files with their line.
@@ -134,6 +135,8 @@ def _subscriber(
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise fail(key, f"unknown subscriber key {key!r}{hint}")
     address = table.get("address")
+    if address is None:
+        raise fail("address", 'every [[subscriber]] needs address = "name@example.org"')
     if not isinstance(address, str) or not is_plain_address(address.strip()):
         raise fail(
             "address", f"subscriber address must be name@example.org, not {address!r}"

@@ -26,6 +26,7 @@ class StoreStatus:
     papers_pending: int
     papers_unsent: int
     last_digest_at: str | None
+    last_digest_id: int | None
     last_digest_papers: int
     failures: tuple[FailedMessage, ...]
 
@@ -54,7 +55,7 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
         ).fetchone()[0]
     )
     last = conn.execute(
-        "SELECT created_at, paper_count FROM digests ORDER BY id DESC LIMIT 1"
+        "SELECT id, created_at, paper_count FROM digests ORDER BY id DESC LIMIT 1"
     ).fetchone()
     failures = tuple(
         FailedMessage(
@@ -76,6 +77,7 @@ def read_status(conn: sqlite3.Connection, *, failures_shown: int = 10) -> StoreS
         papers_pending=pending,
         papers_unsent=unsent,
         last_digest_at=last["created_at"] if last else None,
+        last_digest_id=int(last["id"]) if last else None,
         last_digest_papers=int(last["paper_count"]) if last else 0,
         failures=failures,
     )
