@@ -18,8 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -41,12 +40,16 @@ from bot.errors import (
     SendRefusedError,
 )
 from bot.intake.imap_session import MailboxSession
-from bot.intake.listener import MailboxListener
-from bot.jobs import limits_from
 from bot.rules.settings import load_digest_settings
-from bot.samples.bulk import iter_bulk_alerts
 from bot.store import open_store
-from tests.email_loop import RECIPIENTS, MailWorld, parsed, start_world
+from tests.email_loop import RECIPIENTS, MailWorld, parsed
+from tests.imap_support import (
+    alerts,
+    imap_settings,
+    read_once,
+    running,
+    wait_for,
+)
 from tests.servers.dovecot import DovecotServer
 from tests.servers.fixtures import require_dovecot
 from tests.servers.smtp import (
@@ -62,103 +65,12 @@ FRIDAY_MORNING = "2026-12-04T08:00:00+00:00"
 SMTP_LOGIN = ("digest-bot", "Sm7p-pa55w0rd-very-secret")
 
 
-def imap_settings(
-    server: DovecotServer, tmp_path: Path, *, port: int | None = None, **env: str
-) -> Settings:
-    values = {
-        "SCHOLAR_DIGEST_DATA_DIR": str(tmp_path / "data"),
-        "SCHOLAR_DIGEST_IMAP_HOST": server.host,
-        "SCHOLAR_DIGEST_IMAP_PORT": str(port or server.port),
-        "SCHOLAR_DIGEST_IMAP_USER": server.user,
-        "SCHOLAR_DIGEST_IMAP_PASSWORD": server.password,
-        "SCHOLAR_DIGEST_IMAP_TLS": "starttls",
-        "SCHOLAR_DIGEST_CA_FILE": str(server.ca_file),
-        "SCHOLAR_DIGEST_IMAP_IDLE_SECONDS": "1",
-        "SCHOLAR_DIGEST_IMAP_TIMEOUT": "2",
-        "SCHOLAR_DIGEST_IMAP_BACKOFF_MAX": "1",
-        "SCHOLAR_DIGEST_IMAP_POLL_SECONDS": "1",
-    }
-    values.update({f"SCHOLAR_DIGEST_{name}": value for name, value in env.items()})
-    return load_settings(values, env_file=tmp_path / "absent.env")
-
-
-def alerts(count: int, seed: int) -> list[bytes]:
-    return list(iter_bulk_alerts(count, seed=seed))
-
-
-def wait_for(check: Callable[[], bool], seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
-
-
 def message_rows(settings: Settings) -> list[sqlite3.Row]:
     conn = open_store(settings.store_path)
     try:
         return list(conn.execute("SELECT status, origin, error FROM messages"))
     finally:
         conn.close()
-
-
-def read_once(settings: Settings) -> int:
-    conn = open_store(settings.store_path)
-    try:
-        return MailboxListener(settings, conn, limits_from(settings)).run_once()
-    finally:
-        conn.close()
-
-
-class Running:
-    """A listener running forever in a thread, as ``run`` runs it."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.errors: list[BaseException] = []
-        self.stop = threading.Event()
-        self.listener: MailboxListener | None = None
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        conn = open_store(self.settings.store_path)
-        try:
-            self.listener = MailboxListener(
-                self.settings, conn, limits_from(self.settings), stop=self.stop
-            )
-            self.ready.set()
-            self.listener.run_forever()
-        except BaseException as exc:
-            self.errors.append(exc)
-        finally:
-            conn.close()
-
-    @property
-    def processed(self) -> int:
-        return self.listener.state.messages_processed if self.listener else 0
-
-    @property
-    def reconnects(self) -> int:
-        return self.listener.state.reconnects if self.listener else 0
-
-    @property
-    def connected(self) -> bool:
-        return self.listener is not None and self.listener.state.connected
-
-
-@contextmanager
-def running(settings: Settings) -> Iterator[Running]:
-    runner = Running(settings)
-    runner.thread.start()
-    runner.ready.wait(5)
-    try:
-        yield runner
-    finally:
-        runner.stop.set()
-        runner.thread.join(15)
-        assert not runner.thread.is_alive(), "the listener did not stop"
 
 
 # -- IMAP against Dovecot -----------------------------------------------------
@@ -333,18 +245,6 @@ def test_a_first_catch_up_of_300_alerts_reads_each_once(
 
 
 # -- the CLI end to end -------------------------------------------------------
-
-
-@pytest.fixture
-def world(tmp_path: Path, dovecot_ca: trustme.CA) -> Iterator[MailWorld]:
-    require_dovecot()
-    imap, smtp = start_world(tmp_path, dovecot_ca, imap_root=tmp_path / "imap")
-    (tmp_path / "rules").mkdir()
-    try:
-        yield MailWorld(imap, smtp, tmp_path)
-    finally:
-        imap.close()
-        smtp.stop()
 
 
 @pytest.fixture
