@@ -238,11 +238,15 @@ def status(ctx: click.Context) -> None:
         return
     conn = open_store(settings.store_path)
     try:
-        report = read_status(conn)
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        summarized, spent = usage_since(conn, today)
+        _echo_status(settings, conn)
     finally:
         conn.close()
+
+
+def _echo_status(settings: Settings, conn: sqlite3.Connection) -> None:
+    report = read_status(conn)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    summarized, spent = usage_since(conn, today)
     seen = sum(report.messages_by_status.values())
     parts = ", ".join(f"{n} {s}" for s, n in sorted(report.messages_by_status.items()))
     click.echo(f"store:          {settings.store_path}")
@@ -264,7 +268,7 @@ def status(ctx: click.Context) -> None:
     )
     click.echo(f"last digest:    {last}")
     click.echo(f"model today:    {summarized} paper(s) summarized, ${spent:.4f} spent")
-    _echo_mail_status(settings)
+    _echo_mail_status(settings, conn)
     if report.failures:
         click.echo("failures:")
         for failure in report.failures:
@@ -401,20 +405,16 @@ def _echo_rules_status(settings: Settings, conn: sqlite3.Connection | None) -> N
             )
 
 
-def _echo_mail_status(settings: Settings) -> None:
+def _echo_mail_status(settings: Settings, conn: sqlite3.Connection) -> None:
     from bot.store.outbox import outbox_report
     from bot.store.positions import all_positions
 
-    conn = open_store(settings.store_path)
-    try:
-        _echo_rules_status(settings, conn)
-        positions = all_positions(conn)
-        mailing = conn.execute(
-            "SELECT day, status FROM mailings ORDER BY day DESC LIMIT 1"
-        ).fetchone()
-        outbox = outbox_report(conn)
-    finally:
-        conn.close()
+    _echo_rules_status(settings, conn)
+    positions = all_positions(conn)
+    mailing = conn.execute(
+        "SELECT day, status FROM mailings ORDER BY day DESC LIMIT 1"
+    ).fetchone()
+    outbox = outbox_report(conn)
     for account, folder, position in positions:
         click.echo(
             f"mailbox:        {account} {folder!r}: read up to UID "

@@ -7,11 +7,10 @@ from pathlib import Path
 import click
 
 from bot.config import Settings, load_settings
-from bot.errors import RulesError, ScholarDigestError
+from bot.errors import ScholarDigestError
 from bot.rules.apply import decide
 from bot.rules.engine import explain, precedence_text
 from bot.rules.loader import check_rules, load_rules
-from bot.rules.model import RuleProblem
 from bot.rules.subscribers import Subscriber, load_subscribers
 from bot.store import open_store
 from bot.store.papers import StoredPaper, pending_papers, placed_papers
@@ -43,12 +42,9 @@ def check(folder: Path | None) -> None:
     if folder is None and not settings.rules_dir_given and not target.is_dir():
         click.echo(f"no rules folder at {target}: the defaults apply")
         return
+    # check_rules covers [settings], [[rule]], [[subscriber]] and each
+    # subscriber's own rules folder.
     problems = check_rules(target)
-    if not any(problem.is_error for problem in problems):
-        try:
-            load_subscribers(target)
-        except RulesError as exc:
-            problems.append(RuleProblem(exc.path, exc.line, exc.problem))
     for problem in problems:
         where = f"{problem.path}:{problem.line}" if problem.line else problem.path
         hint = f" (hint: {problem.hint})" if problem.hint else ""

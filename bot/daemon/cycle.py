@@ -16,6 +16,7 @@ from bot.daemon.schedule import Schedule
 from bot.deliver.mailing import PreparedMailing, last_mailing_day, prepare_mailing
 from bot.errors import ConfigError, RulesError
 from bot.rules.bundle import RuleBundle, load_bundle
+from bot.rules.files import rule_files
 from bot.store import open_store
 from bot.store.moments import remember_first
 
@@ -63,7 +64,7 @@ def check_mail_settings(settings: Settings, bundle: RuleBundle) -> None:
 
 
 class RulesKeeper:
-    """The rules in force: re-read every cycle, the last good ones kept.
+    """The rules in force: re-read when a file changes, the last good kept.
 
     A broken edit is logged once (with file and line), goes at the top of
     the next digest, and the previous rules stay in force until it is fixed.
@@ -73,10 +74,15 @@ class RulesKeeper:
         self._rules_dir = rules_dir
         self._required = required
         self._good = load_bundle(rules_dir, required=required)
+        self._read_as = self._fingerprint()
         self.problem: str | None = None
 
     def current(self) -> RuleBundle:
-        """The newest rules that load, re-read from the files."""
+        """The newest rules that load, re-read when a rule file changed."""
+        seen = self._fingerprint()
+        if seen == self._read_as and self.problem is None:
+            return self._good
+        self._read_as = seen
         try:
             self._good = load_bundle(self._rules_dir, required=self._required)
         except RulesError as exc:
@@ -88,6 +94,27 @@ class RulesKeeper:
             log.info("rules reloaded: the problem is fixed")
         self.problem = None
         return self._good
+
+    def _fingerprint(self) -> tuple[tuple[str, int, int], ...]:
+        # Name, size and modification time of every rule file, subscribers'
+        # own included: reading them again every cycle would recompile
+        # every rule for nothing.
+        folders = [self._rules_dir] + [
+            subscriber.rules_dir
+            for subscriber in self._good.subscribers
+            if subscriber.rules_dir is not None
+        ]
+        found = []
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in rule_files(folder):
+                try:
+                    stat = path.stat()
+                except OSError:
+                    continue
+                found.append((str(path), stat.st_size, stat.st_mtime_ns))
+        return tuple(found)
 
 
 def broken_rules_note(problem: str) -> str:

@@ -143,19 +143,18 @@ def prepare_mailing(
         subject = digest_subject(
             digest_settings.title, day, count, digest_settings.subject
         )
+        message_id = make_message_id(key, recipient.address, day.isoformat(), sender)
         raw = None
         if count or digest_settings.empty_days == "note":
             raw = compose_email(
                 email_content(composed.written, subject),
                 sender=sender,
                 recipient=recipient.address,
-                message_id=make_message_id(
-                    key, recipient.address, day.isoformat(), sender
-                ),
+                message_id=message_id,
                 date=now,
             )
         new_ids = frozenset(p.row_id for p in fed[recipient.audience])
-        digests.append(_Queued(recipient, composed, raw, subject, new_ids, seen_upto))
+        digests.append(_Queued(recipient, composed, raw, subject, message_id, new_ids))
 
     mailed = tuple(q.recipient.address for q in digests if q.raw is not None)
     total = sum(q.composed.digest.paper_count for q in digests)
@@ -163,12 +162,9 @@ def prepare_mailing(
     with transaction(conn):
         if _taken(conn, day):
             return None
-        mailing_id = _insert_mailing(conn, day, None, status, now)
+        mailing_id = _insert_mailing(conn, day, status, now)
         for queued in digests:
-            message_id = make_message_id(
-                key, queued.recipient.address, day.isoformat(), sender
-            )
-            _queue(conn, mailing_id, queued, message_id, now)
+            _queue(conn, mailing_id, queued, seen_upto, now)
     if not mailed:
         log.info("digest for %s: nothing new, empty days are skipped", day)
     else:
@@ -200,15 +196,15 @@ class _Queued:
     composed: ComposedDigest
     raw: bytes | None  # None: an empty day the rules skip
     subject: str
+    message_id: str
     new_ids: frozenset[int]  # pending papers (not ones carried again)
-    seen_upto: int
 
 
 def _queue(
     conn: sqlite3.Connection,
     mailing_id: int,
     queued: _Queued,
-    message_id: str,
+    seen_upto: int,
     now: datetime,
 ) -> None:
     recipient, composed = queued.recipient, queued.composed
@@ -224,7 +220,7 @@ def _queue(
         out_dir=str(composed.written.markdown.parent),
         placements=composed.placements,
         audience=recipient.audience,
-        sources_upto=queued.seen_upto,
+        sources_upto=seen_upto,
     )
     if queued.raw is None:
         return
@@ -232,7 +228,7 @@ def _queue(
         conn,
         mailing_id=mailing_id,
         recipient=recipient.address,
-        message_id=message_id,
+        message_id=queued.message_id,
         subject=queued.subject,
         raw=queued.raw,
         now=now,
@@ -271,18 +267,15 @@ def _refuse_placed_elsewhere(
 
 
 def _insert_mailing(
-    conn: sqlite3.Connection,
-    day: date,
-    digest_id: int | None,
-    status: str,
-    now: datetime,
+    conn: sqlite3.Connection, day: date, status: str, now: datetime
 ) -> int:
+    # Each recipient's digest hangs off its outbox row; mailings.digest_id
+    # only names the one digest shared by every recipient before migration 6.
     cursor = conn.execute(
-        "INSERT INTO mailings (day, digest_id, status, created_at, finished_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO mailings (day, status, created_at, finished_at) "
+        "VALUES (?, ?, ?, ?)",
         (
             day.isoformat(),
-            digest_id,
             status,
             now.isoformat(),
             now.isoformat() if status == "skipped" else None,

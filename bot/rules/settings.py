@@ -6,7 +6,6 @@ import difflib
 import logging
 import re
 import string
-import tomllib
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
@@ -130,37 +129,7 @@ def load_digest_settings(rules_dir: Path, *, required: bool = False) -> DigestSe
 
 
 def _settings_in(path: Path) -> dict[str, Any]:
-    try:
-        text = read_rule_file(path)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RulesError(str(path), f"cannot read: {exc}") from exc
-    # Imported here: rule_text reads [[rule]] blocks, which need these settings.
-    from bot.rules.rule_text import parse_toml
-
-    document, line, problem, hint = parse_toml(text)
-    if document is None:
-        raise RulesError(str(path), problem + (f" ({hint})" if hint else ""), line)
-
-    for name, value in document.items():
-        if name in _TABLES:
-            continue
-        line = _line_of(text, name)
-        if not isinstance(value, dict):
-            raise RulesError(
-                str(path),
-                f"{name!r} is outside any table: put it under [settings]",
-                line,
-            )
-        near = difflib.get_close_matches(name, list(_TABLES), n=1)
-        hint = f" (did you mean [{near[0]}]?)" if near else ""
-        raise RulesError(str(path), f"unknown table [{name}]{hint}", line)
-
-    table = document.get("settings", {})
-    if not isinstance(table, dict):
-        raise RulesError(
-            str(path), "[settings] must be a table", _line_of(text, "settings")
-        )
-    checked, problems = _checked_table(path, text, table)
+    checked, problems = _read_settings(path)
     if problems:
         raise problems[0]
     return checked
@@ -168,19 +137,43 @@ def _settings_in(path: Path) -> dict[str, Any]:
 
 def settings_problems(path: Path) -> list[RulesError]:
     """Every problem of the [settings] table of ``path``, not only the first."""
+    return _read_settings(path)[1]
+
+
+def _read_settings(path: Path) -> tuple[dict[str, Any], list[RulesError]]:
+    """The checked [settings] of one file, and every problem found in it.
+
+    A problem with the file as a whole (unreadable, not TOML, a stray
+    table) is the only one reported: its keys cannot be trusted.
+    """
     try:
-        _settings_in(path)
-    except RulesError as first:
-        try:
-            text = read_rule_file(path)
-            table = tomllib.loads(text).get("settings", {})
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return [first]
-        if not isinstance(table, dict):
-            return [first]
-        _, problems = _checked_table(path, text, table)
-        return problems or [first]
-    return []
+        text = read_rule_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, [RulesError(str(path), f"cannot read: {exc}")]
+    # Imported here: rule_text reads [[rule]] blocks, which need these settings.
+    from bot.rules.rule_text import parse_toml
+
+    document, line, problem, hint = parse_toml(text)
+    if document is None:
+        full = problem + (f" ({hint})" if hint else "")
+        return {}, [RulesError(str(path), full, line)]
+
+    for name, value in document.items():
+        if name in _TABLES:
+            continue
+        line = _line_of(text, name)
+        if not isinstance(value, dict):
+            stray = f"{name!r} is outside any table: put it under [settings]"
+            return {}, [RulesError(str(path), stray, line)]
+        near = difflib.get_close_matches(name, list(_TABLES), n=1)
+        hint = f" (did you mean [{near[0]}]?)" if near else ""
+        return {}, [RulesError(str(path), f"unknown table [{name}]{hint}", line)]
+
+    table = document.get("settings", {})
+    if not isinstance(table, dict):
+        where = _line_of(text, "settings")
+        return {}, [RulesError(str(path), "[settings] must be a table", where)]
+    return _checked_table(path, text, table)
 
 
 def _checked_table(
